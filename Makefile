@@ -1,0 +1,41 @@
+# The two commands a new user needs are `make conformance` and `make test`; both set up .venv/.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+BASE_URL ?=
+API_KEY  ?=
+REPORT_DIR ?= reports
+
+.PHONY: install test lint conformance serve bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+# Without BASE_URL: start the bundled reference server on a free loopback port and check it.
+conformance: install
+	$(BIN)/assistants-conformance run $(if $(BASE_URL),--base-url "$(BASE_URL)",--reference) \
+		--report-dir $(REPORT_DIR) $(if $(API_KEY),--api-key-env API_KEY)
+
+serve: install
+	$(BIN)/assistants-conformance serve
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .ruff_cache src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find $(REPORT_DIR) -mindepth 1 ! -name .gitignore -delete 2>/dev/null || true

@@ -1,0 +1,70 @@
+"""Command line: parse, dispatch to a command module, turn outcomes into exit codes.
+
+Exit codes: 0 conformant / ok, 1 non-conformant, 2 usage or spec error, 3 target unreachable
+or run incomplete. Tool errors print one readable line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from assistants_conformance import __version__
+from assistants_conformance.errors import ConformanceToolError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with our usage code (2) and a one-line hint."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="assistants-conformance",
+        description="Check a server against the OpenAI Assistants API v2 contract.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    spec = commands.add_parser("spec", help="print the path of the bundled contract")
+    spec.add_argument("--check", action="store_true", help="also validate the document")
+    spec.add_argument("--file", type=Path, help="check this document instead of the bundled one")
+
+    serve = commands.add_parser("serve", help="run the bundled reference server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
+    serve.add_argument("--db", type=Path, help="SQLite file; default: in memory")
+    serve.add_argument("--api-key", help="bearer key to require (default: $ASSISTANTS_API_KEY)")
+    serve.add_argument("--stream-delay", type=float, default=0.0, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "spec":
+            from assistants_conformance.commands.spec import run_spec
+
+            return run_spec(args.file, check=args.check, out=out)
+        if args.command == "serve":
+            from assistants_conformance.reference.serve import run_serve
+
+            return run_serve(args, out=out)
+    except ConformanceToolError as exc:
+        print(f"assistants-conformance: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("assistants-conformance: interrupted", file=sys.stderr)
+        return 130
+    raise AssertionError(f"unhandled command {args.command!r}")  # pragma: no cover
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

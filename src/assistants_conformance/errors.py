@@ -1,0 +1,27 @@
+"""Tool errors: the suite could not do its job. Contract violations are values, not these.
+
+    ConformanceToolError
+    ├── SpecError          the contract document is missing, unreadable or invalid
+    ├── UsageError         a bad command-line argument or option value
+    └── TargetUnreachable  the server under test cannot be reached at all
+"""
+
+
+class ConformanceToolError(Exception):
+    """Base of every error this tool raises on purpose; the CLI prints its message."""
+
+    exit_code = 2
+
+
+class SpecError(ConformanceToolError):
+    """The contract document cannot be used."""
+
+
+class UsageError(ConformanceToolError):
+    """The user asked for something that cannot be done as asked."""
+
+
+class TargetUnreachable(ConformanceToolError):
+    """The target server did not answer at all."""
+
+    exit_code = 3
