@@ -21,11 +21,19 @@ ASSISTANT: dict[str, Any] = {
     "instructions": "You are a personal math tutor.",
     "tools": [
         {"type": "code_interpreter"},
-        {"type": "file_search", "file_search": {"max_num_results": 20,
-                                                "ranking_options": {"ranker": "auto", "score_threshold": 0.0}}},
-        {"type": "function", "function": {"name": "get_weather", "description": "Weather for a city",
-                                          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-                                          "strict": False}},
+        {
+            "type": "file_search",
+            "file_search": {"max_num_results": 20, "ranking_options": {"ranker": "auto", "score_threshold": 0.0}},
+        },
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Weather for a city",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                "strict": False,
+            },
+        },
     ],
     "tool_resources": {"code_interpreter": {"file_ids": ["file-1"]}, "file_search": {"vector_store_ids": ["vs_1"]}},
     "metadata": {"team": "maths"},
@@ -80,20 +88,44 @@ MESSAGE_ASSISTANT = _message(
     assistant_id="asst_abc123",
     run_id="run_abc123",
     attachments=None,
-    content=[{"type": "text", "text": {"value": "See the notes 【4:0†notes.md】.", "annotations": [
-        {"type": "file_citation", "text": "【4:0†notes.md】", "start_index": 14, "end_index": 29,
-         "file_citation": {"file_id": "file-notes"}},
-        {"type": "file_path", "text": "sandbox:/out.csv", "start_index": 0, "end_index": 3,
-         "file_path": {"file_id": "file-out"}},
-    ]}}],
+    content=[
+        {
+            "type": "text",
+            "text": {
+                "value": "See the notes 【4:0†notes.md】.",
+                "annotations": [
+                    {
+                        "type": "file_citation",
+                        "text": "【4:0†notes.md】",
+                        "start_index": 14,
+                        "end_index": 29,
+                        "file_citation": {"file_id": "file-notes"},
+                    },
+                    {
+                        "type": "file_path",
+                        "text": "sandbox:/out.csv",
+                        "start_index": 0,
+                        "end_index": 3,
+                        "file_path": {"file_id": "file-out"},
+                    },
+                ],
+            },
+        }
+    ],
 )
 MESSAGE_INCOMPLETE = _message(
-    id="msg_cut", role="assistant", status="incomplete", completed_at=None, incomplete_at=T0 + 2,
-    incomplete_details={"reason": "max_tokens"}, assistant_id="asst_abc123", run_id="run_abc123",
+    id="msg_cut",
+    role="assistant",
+    status="incomplete",
+    completed_at=None,
+    incomplete_at=T0 + 2,
+    incomplete_details={"reason": "max_tokens"},
+    assistant_id="asst_abc123",
+    run_id="run_abc123",
 )
 MESSAGE_REFUSAL = _message(id="msg_no", role="assistant", content=[{"type": "refusal", "refusal": "I can't."}])
 
-TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}"}}
+TOOL_CALL = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
 
 
 def run(status: str) -> dict[str, Any]:
@@ -146,8 +178,17 @@ def run(status: str) -> dict[str, Any]:
     return body
 
 
-RUN_STATUSES = ("queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed",
-                "completed", "incomplete", "expired")
+RUN_STATUSES = (
+    "queued",
+    "in_progress",
+    "requires_action",
+    "cancelling",
+    "cancelled",
+    "failed",
+    "completed",
+    "incomplete",
+    "expired",
+)
 
 
 def _step(**overrides: Any) -> dict[str, Any]:
@@ -177,27 +218,75 @@ STEP_MESSAGE = _step()
 STEP_TOOLS = _step(
     id="step_tools",
     type="tool_calls",
-    step_details={"type": "tool_calls", "tool_calls": [
-        {"id": "call_1", "type": "function",
-         "function": {"name": "get_weather", "arguments": "{\"city\":\"Paris\"}", "output": None}},
-        {"id": "call_2", "type": "code_interpreter",
-         "code_interpreter": {"input": "print(1+1)", "outputs": [{"type": "logs", "logs": "2"},
-                                                                   {"type": "image", "image": {"file_id": "file-p"}}]}},
-        {"id": "call_3", "type": "file_search", "file_search": {
-            "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.5},
-            "results": [{"file_id": "file-n", "file_name": "notes.md", "score": 0.9,
-                         "content": [{"type": "text", "text": "hello"}]}]}},
-    ]},
+    step_details={
+        "type": "tool_calls",
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": '{"city":"Paris"}', "output": None},
+            },
+            {
+                "id": "call_2",
+                "type": "code_interpreter",
+                "code_interpreter": {
+                    "input": "print(1+1)",
+                    "outputs": [{"type": "logs", "logs": "2"}, {"type": "image", "image": {"file_id": "file-p"}}],
+                },
+            },
+            {
+                "id": "call_3",
+                "type": "file_search",
+                "file_search": {
+                    "ranking_options": {"ranker": "default_2024_08_21", "score_threshold": 0.5},
+                    "results": [
+                        {
+                            "file_id": "file-n",
+                            "file_name": "notes.md",
+                            "score": 0.9,
+                            "content": [{"type": "text", "text": "hello"}],
+                        }
+                    ],
+                },
+            },
+        ],
+    },
 )
 
-MESSAGE_DELTA = {"id": "msg_answer", "object": "thread.message.delta", "delta": {
-    "role": "assistant", "content": [{"index": 0, "type": "text", "text": {"value": "Hel", "annotations": []}}]}}
-STEP_DELTA = {"id": "step_tools", "object": "thread.run.step.delta", "delta": {"step_details": {
-    "type": "tool_calls", "tool_calls": [{"index": 0, "id": "call_1", "type": "function",
-                                          "function": {"name": "get_weather", "arguments": "{\"ci", "output": None}}]}}}
+MESSAGE_DELTA = {
+    "id": "msg_answer",
+    "object": "thread.message.delta",
+    "delta": {
+        "role": "assistant",
+        "content": [{"index": 0, "type": "text", "text": {"value": "Hel", "annotations": []}}],
+    },
+}
+STEP_DELTA = {
+    "id": "step_tools",
+    "object": "thread.run.step.delta",
+    "delta": {
+        "step_details": {
+            "type": "tool_calls",
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"ci', "output": None},
+                }
+            ],
+        }
+    },
+}
 
-ERROR = {"error": {"message": "No assistant found with id 'asst_x'.", "type": "invalid_request_error",
-                   "param": None, "code": None}}
+ERROR = {
+    "error": {
+        "message": "No assistant found with id 'asst_x'.",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+}
 
 
 def page(*items: dict[str, Any], has_more: bool = False) -> dict[str, Any]:

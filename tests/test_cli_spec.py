@@ -40,10 +40,15 @@ def test_spec_check_passes_on_the_bundled_document() -> None:
 
 def test_spec_check_reports_a_broken_document(tmp_path: Path) -> None:
     """A document with a dangling $ref and a bad schema is reported, exit 1, no traceback."""
-    broken = spec_path().read_text(encoding="utf-8").replace(
-        "schema: {$ref: '#/components/schemas/AssistantList'}",
-        "schema: {$ref: '#/components/schemas/NoSuchList'}",
-    ).replace("maxProperties: 16", "maxProperties: sixteen")
+    broken = (
+        spec_path()
+        .read_text(encoding="utf-8")
+        .replace(
+            "schema: {$ref: '#/components/schemas/AssistantList'}",
+            "schema: {$ref: '#/components/schemas/NoSuchList'}",
+        )
+        .replace("maxProperties: 16", "maxProperties: sixteen")
+    )
     target = tmp_path / "broken.yaml"
     target.write_text(broken, encoding="utf-8")
     code, out = run("spec", "--check", "--file", str(target))
@@ -52,13 +57,17 @@ def test_spec_check_reports_a_broken_document(tmp_path: Path) -> None:
     assert "does not resolve" in out
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"openapi: [unclosed", "is not valid YAML"),
-    (b"- just a list\n", "is not an OpenAPI document"),
-    (b"\xff\xfe\x00garbage", "is not UTF-8"),
-])
-def test_spec_check_bad_files_give_one_readable_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                     content: bytes, message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"openapi: [unclosed", "is not valid YAML"),
+        (b"- just a list\n", "is not an OpenAPI document"),
+        (b"\xff\xfe\x00garbage", "is not UTF-8"),
+    ],
+)
+def test_spec_check_bad_files_give_one_readable_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
     """Unreadable input ends in exit 2 and a one-line message on stderr."""
     target = tmp_path / "bad.yaml"
     target.write_bytes(content)
@@ -88,7 +97,9 @@ def test_wheel_carries_the_one_spec_file(tmp_path: Path) -> None:
     """The built wheel holds spec/assistants.openapi.yaml byte for byte, as package data."""
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), str(REPO)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     wheel = next(tmp_path.glob("assistants_conformance-*.whl"))
     with zipfile.ZipFile(wheel) as zf:

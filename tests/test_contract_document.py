@@ -35,11 +35,25 @@ VENDOR_OPERATIONS = {
 
 STREAM_EVENTS = {
     "thread.created": "Thread",
-    **{f"thread.run.{s}": "Run" for s in (
-        "created", "queued", "in_progress", "requires_action", "completed", "incomplete", "failed",
-        "cancelling", "cancelled", "expired")},
-    **{f"thread.run.step.{s}": "RunStep" for s in (
-        "created", "in_progress", "completed", "failed", "cancelled", "expired")},
+    **{
+        f"thread.run.{s}": "Run"
+        for s in (
+            "created",
+            "queued",
+            "in_progress",
+            "requires_action",
+            "completed",
+            "incomplete",
+            "failed",
+            "cancelling",
+            "cancelled",
+            "expired",
+        )
+    },
+    **{
+        f"thread.run.step.{s}": "RunStep"
+        for s in ("created", "in_progress", "completed", "failed", "cancelled", "expired")
+    },
     "thread.run.step.delta": "RunStepDelta",
     **{f"thread.message.{s}": "Message" for s in ("created", "in_progress", "completed", "incomplete")},
     "thread.message.delta": "MessageDelta",
@@ -113,7 +127,10 @@ def test_bearer_auth_applies_to_every_operation(contract: Contract) -> None:
     """One HTTP bearer scheme, required globally and never waived per operation."""
     doc = contract.document
     assert doc["components"]["securitySchemes"]["bearerAuth"] == {
-        **doc["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
+        **doc["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     assert doc["security"] == [{"bearerAuth": []}]
     assert all("security" not in contract.operation_object(op) for op in VENDOR_OPERATIONS)
 
@@ -159,7 +176,8 @@ def test_every_schema_and_operation_is_described(contract: Contract) -> None:
     """Operations carry a summary and description; the conformance notes are recorded."""
     for op in contract.operations:
         obj = contract.operation_object(op.operation_id)
-        assert obj.get("summary") and obj.get("description"), op.operation_id
+        assert obj.get("summary"), op.operation_id
+        assert obj.get("description"), op.operation_id
     notes = {note["id"] for note in contract.document["x-conformance-notes"]}
     assert {"NOTE-OPID-SUBMIT", "NOTE-REASONING-EFFORT", "NOTE-EMPTY-LIST-CURSORS"} <= notes
 

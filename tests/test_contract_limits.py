@@ -26,10 +26,12 @@ ASSISTANT_BOUNDARIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("name 256/257", {"name": "n" * 256}, {"name": "n" * 257}),
     ("description 512/513", {"description": "d" * 512}, {"description": "d" * 513}),
     ("instructions 256000/256001", {"instructions": "i" * 256_000}, {"instructions": "i" * 256_001}),
-    ("tools 128/129", {"tools": [{"type": "code_interpreter"}] * 128},
-     {"tools": [{"type": "code_interpreter"}] * 129}),
-    ("metadata 16/17 pairs", {"metadata": {f"k{i}": "v" for i in range(16)}},
-     {"metadata": {f"k{i}": "v" for i in range(17)}}),
+    ("tools 128/129", {"tools": [{"type": "code_interpreter"}] * 128}, {"tools": [{"type": "code_interpreter"}] * 129}),
+    (
+        "metadata 16/17 pairs",
+        {"metadata": {f"k{i}": "v" for i in range(16)}},
+        {"metadata": {f"k{i}": "v" for i in range(17)}},
+    ),
     ("metadata key 64/65", {"metadata": {"k" * 64: "v"}}, {"metadata": {"k" * 65: "v"}}),
     ("metadata value 512/513", {"metadata": {"k": "v" * 512}}, {"metadata": {"k": "v" * 513}}),
     ("metadata value must be a string", {"metadata": {"k": "1"}}, {"metadata": {"k": 1}}),
@@ -40,30 +42,49 @@ ASSISTANT_BOUNDARIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("function name 64/65 chars", {"tools": [_function("f" * 64)]}, {"tools": [_function("f" * 65)]}),
     ("function name charset", {"tools": [_function("get_weather-2")]}, {"tools": [_function("get weather")]}),
     ("function name not empty", {"tools": [_function("f")]}, {"tools": [_function("")]}),
-    ("file_search max_num_results 50/51",
-     {"tools": [{"type": "file_search", "file_search": {"max_num_results": 50}}]},
-     {"tools": [{"type": "file_search", "file_search": {"max_num_results": 51}}]}),
-    ("file_search max_num_results 1/0",
-     {"tools": [{"type": "file_search", "file_search": {"max_num_results": 1}}]},
-     {"tools": [{"type": "file_search", "file_search": {"max_num_results": 0}}]}),
-    ("ranking score_threshold 1/1.1",
-     {"tools": [{"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 1}}}]},
-     {"tools": [{"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 1.1}}}]}),
-    ("code_interpreter file_ids 20/21", {"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 20}}},
-     {"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 21}}}),
-    ("vector_store_ids 1/2", {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}},
-     {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1", "vs_2"]}}}),
-    ("vector_stores helper 1/2", {"tool_resources": {"file_search": {"vector_stores": [{"file_ids": ["f"]}]}}},
-     {"tool_resources": {"file_search": {"vector_stores": [{}, {}]}}}),
-    ("vector_store_ids and vector_stores exclusive",
-     {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}},
-     {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1"], "vector_stores": [{}]}}}),
+    (
+        "file_search max_num_results 50/51",
+        {"tools": [{"type": "file_search", "file_search": {"max_num_results": 50}}]},
+        {"tools": [{"type": "file_search", "file_search": {"max_num_results": 51}}]},
+    ),
+    (
+        "file_search max_num_results 1/0",
+        {"tools": [{"type": "file_search", "file_search": {"max_num_results": 1}}]},
+        {"tools": [{"type": "file_search", "file_search": {"max_num_results": 0}}]},
+    ),
+    (
+        "ranking score_threshold 1/1.1",
+        {"tools": [{"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 1}}}]},
+        {"tools": [{"type": "file_search", "file_search": {"ranking_options": {"score_threshold": 1.1}}}]},
+    ),
+    (
+        "code_interpreter file_ids 20/21",
+        {"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 20}}},
+        {"tool_resources": {"code_interpreter": {"file_ids": ["f"] * 21}}},
+    ),
+    (
+        "vector_store_ids 1/2",
+        {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}},
+        {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1", "vs_2"]}}},
+    ),
+    (
+        "vector_stores helper 1/2",
+        {"tool_resources": {"file_search": {"vector_stores": [{"file_ids": ["f"]}]}}},
+        {"tool_resources": {"file_search": {"vector_stores": [{}, {}]}}},
+    ),
+    (
+        "vector_store_ids and vector_stores exclusive",
+        {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1"]}}},
+        {"tool_resources": {"file_search": {"vector_store_ids": ["vs_1"], "vector_stores": [{}]}}},
+    ),
     ("reasoning_effort enum", {"reasoning_effort": "high"}, {"reasoning_effort": "extreme"}),
-    ("tool type enum (v1 retrieval is gone)", {"tools": [{"type": "file_search"}]},
-     {"tools": [{"type": "retrieval"}]}),
+    ("tool type enum (v1 retrieval is gone)", {"tools": [{"type": "file_search"}]}, {"tools": [{"type": "retrieval"}]}),
     ("response_format auto/other string", {"response_format": "auto"}, {"response_format": "json"}),
-    ("response_format json_schema name", {"response_format": {"type": "json_schema", "json_schema": {"name": "a_b"}}},
-     {"response_format": {"type": "json_schema", "json_schema": {"name": "a b"}}}),
+    (
+        "response_format json_schema name",
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "a_b"}}},
+        {"response_format": {"type": "json_schema", "json_schema": {"name": "a b"}}},
+    ),
     ("unknown field", {"name": "x"}, {"name": "x", "file_ids": []}),
 ]
 
@@ -77,10 +98,12 @@ ASSISTANT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("schema", "case", "at", "past"), ASSISTANT_CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in ASSISTANT_CASES])
-def test_assistant_request_limits(contract: Contract, schema: str, case: str, at: dict[str, Any],
-                                  past: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    ("schema", "case", "at", "past"), ASSISTANT_CASES, ids=[f"{c[0]}-{c[1]}" for c in ASSISTANT_CASES]
+)
+def test_assistant_request_limits(
+    contract: Contract, schema: str, case: str, at: dict[str, Any], past: dict[str, Any]
+) -> None:
     """Create and Modify enforce each documented assistant limit."""
     assert _valid(contract, schema, _assistant(**at)), f"boundary rejected: {case}"
     assert not _valid(contract, schema, _assistant(**past)), f"past the boundary accepted: {case}"
@@ -134,13 +157,18 @@ def test_list_messages_filters_by_run_id(contract: Contract) -> None:
 RUN_BOUNDARIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("max_completion_tokens 256/255", {"max_completion_tokens": 256}, {"max_completion_tokens": 255}),
     ("max_prompt_tokens 256/255", {"max_prompt_tokens": 256}, {"max_prompt_tokens": 255}),
-    ("run tools 20/21", {"tools": [{"type": "code_interpreter"}] * 20},
-     {"tools": [{"type": "code_interpreter"}] * 21}),
+    ("run tools 20/21", {"tools": [{"type": "code_interpreter"}] * 20}, {"tools": [{"type": "code_interpreter"}] * 21}),
     ("tool_choice enum", {"tool_choice": "required"}, {"tool_choice": "always"}),
-    ("named tool_choice function needs a name", {"tool_choice": {"type": "function", "function": {"name": "f"}}},
-     {"tool_choice": {"type": "function"}}),
-    ("truncation last_messages 1/0", {"truncation_strategy": {"type": "last_messages", "last_messages": 1}},
-     {"truncation_strategy": {"type": "last_messages", "last_messages": 0}}),
+    (
+        "named tool_choice function needs a name",
+        {"tool_choice": {"type": "function", "function": {"name": "f"}}},
+        {"tool_choice": {"type": "function"}},
+    ),
+    (
+        "truncation last_messages 1/0",
+        {"truncation_strategy": {"type": "last_messages", "last_messages": 1}},
+        {"truncation_strategy": {"type": "last_messages", "last_messages": 0}},
+    ),
     ("temperature 2/2.01", {"temperature": 2}, {"temperature": 2.01}),
     ("unknown field", {"stream": True}, {"streaming": True}),
 ]
@@ -148,8 +176,9 @@ RUN_BOUNDARIES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("case", "at", "past"), RUN_BOUNDARIES, ids=[c[0] for c in RUN_BOUNDARIES])
 @pytest.mark.parametrize("schema", ["CreateRunRequest", "CreateThreadAndRunRequest"])
-def test_run_request_limits(contract: Contract, schema: str, case: str, at: dict[str, Any],
-                            past: dict[str, Any]) -> None:
+def test_run_request_limits(
+    contract: Contract, schema: str, case: str, at: dict[str, Any], past: dict[str, Any]
+) -> None:
     """Both run-starting bodies enforce the documented run limits."""
     base = {"assistant_id": "asst_1"}
     assert _valid(contract, schema, {**base, **at}), f"boundary rejected: {case}"
@@ -158,9 +187,17 @@ def test_run_request_limits(contract: Contract, schema: str, case: str, at: dict
 
 MESSAGE_CASES: list[tuple[str, dict[str, Any], bool]] = [
     ("string content", {"role": "user", "content": "hi"}, True),
-    ("parts content", {"role": "user", "content": [{"type": "text", "text": "hi"},
-                                                   {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}}]},
-     True),
+    (
+        "parts content",
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "hi"},
+                {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+            ],
+        },
+        True,
+    ),
     ("empty parts", {"role": "user", "content": []}, False),
     ("role system", {"role": "system", "content": "hi"}, False),
     ("no content", {"role": "user"}, False),

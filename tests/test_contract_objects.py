@@ -30,17 +30,15 @@ def _required(schema: str) -> list[str]:
     return list(node["required"])
 
 
-REQUIRED_CASES = [
-    (schema, instance, field)
-    for schema, instance in samples.OBJECTS
-    for field in _required(schema)
-]
+REQUIRED_CASES = [(schema, instance, field) for schema, instance in samples.OBJECTS for field in _required(schema)]
 
 
-@pytest.mark.parametrize(("schema", "instance", "field"), REQUIRED_CASES,
-                         ids=[f"{s}-{f}-{i}" for i, (s, _, f) in enumerate(REQUIRED_CASES)])
-def test_removing_a_required_field_invalidates(contract: Contract, schema: str, instance: dict[str, Any],
-                                               field: str) -> None:
+@pytest.mark.parametrize(
+    ("schema", "instance", "field"), REQUIRED_CASES, ids=[f"{s}-{f}-{i}" for i, (s, _, f) in enumerate(REQUIRED_CASES)]
+)
+def test_removing_a_required_field_invalidates(
+    contract: Contract, schema: str, instance: dict[str, Any], field: str
+) -> None:
     """Dropping any field the contract requires makes the object invalid."""
     broken = samples.clone(instance)
     del broken[field]
@@ -50,7 +48,9 @@ def test_removing_a_required_field_invalidates(contract: Contract, schema: str, 
 OBJECT_CASES = [(schema, instance) for schema, instance in samples.OBJECTS if "object" in instance]
 
 
-@pytest.mark.parametrize(("schema", "instance"), OBJECT_CASES, ids=[f"{s}-{i}" for i, (s, _) in enumerate(OBJECT_CASES)])
+@pytest.mark.parametrize(
+    ("schema", "instance"), OBJECT_CASES, ids=[f"{s}-{i}" for i, (s, _) in enumerate(OBJECT_CASES)]
+)
 def test_wrong_object_tag_invalidates(contract: Contract, schema: str, instance: dict[str, Any]) -> None:
     """`object` names the type exactly; any other value fails."""
     broken = samples.clone(instance)
@@ -69,14 +69,19 @@ SEMANTIC_BREAKS: list[tuple[str, str, dict[str, Any], Any]] = [
     ("unknown content part", "Message", {"content": [{"type": "audio", "audio": {}}]}, None),
     ("text part without annotations", "Message", {"content": [{"type": "text", "text": {"value": "x"}}]}, None),
     ("deleted false", "AssistantDeleted", {"deleted": False}, None),
-    ("image url that is not a URI", "Message",
-     {"content": [{"type": "image_url", "image_url": {"url": "not a uri"}}]}, None),
+    (
+        "image url that is not a URI",
+        "Message",
+        {"content": [{"type": "image_url", "image_url": {"url": "not a uri"}}]},
+        None,
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "schema", "patch", "_"), SEMANTIC_BREAKS, ids=[c[0] for c in SEMANTIC_BREAKS])
-def test_typical_implementation_mistakes_invalidate(contract: Contract, case: str, schema: str,
-                                                    patch: dict[str, Any], _: Any) -> None:
+def test_typical_implementation_mistakes_invalidate(
+    contract: Contract, case: str, schema: str, patch: dict[str, Any], _: Any
+) -> None:
     """Mistakes the docs rule out explicitly are caught by the schema alone."""
     base = next(instance for name, instance in samples.OBJECTS if name == schema)
     broken = {**samples.clone(base), **patch}

@@ -1,9 +1,9 @@
 """Tool errors: the suite could not do its job. Contract violations are values, not these.
 
-    ConformanceToolError
-    ├── SpecError          the contract document is missing, unreadable or invalid
-    ├── UsageError         a bad command-line argument or option value
-    └── TargetUnreachable  the server under test cannot be reached at all
+ConformanceToolError
+├── SpecError          the contract document is missing, unreadable or invalid
+├── UsageError         a bad command-line argument or option value
+└── TargetUnreachable  the server under test cannot be reached at all
 """
 
 

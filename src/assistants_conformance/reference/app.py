@@ -1,0 +1,135 @@
+"""The ASGI application: routes built from the contract, auth, validation, error envelopes.
+
+Routes are generated from the contract's operations (one per path, dispatching on method),
+so the server serves exactly the operations the document declares, under `/v1`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from assistants_conformance.contract import Contract, Operation, get_contract
+from assistants_conformance.reference.engine import RunEngine
+from assistants_conformance.reference.errors import ApiError
+from assistants_conformance.reference.handlers import HANDLERS, Api, Call, Stream
+from assistants_conformance.reference.store import Store
+from assistants_conformance.reference.validation import RequestValidator
+
+PREFIX = "/v1"
+log = logging.getLogger("assistants_conformance.reference")
+
+
+def _auth(request: Request, api_key: str) -> None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header or scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "You didn't provide an API key. Provide it in the Authorization header as 'Bearer YOUR_KEY'.",
+            param=None,
+            code="missing_api_key",
+        )
+    if not hmac.compare_digest(token.strip().encode(), api_key.encode()):
+        raise ApiError(401, "Incorrect API key provided.", param=None, code="invalid_api_key")
+
+
+def _endpoint(ops: dict[str, Operation], api: Api, validator: RequestValidator, api_key: str) -> Any:
+    allowed = ", ".join(sorted(ops))
+
+    async def endpoint(request: Request) -> Response:
+        op = ops.get(request.method)
+        if op is None:
+            raise ApiError(
+                405, f"Method {request.method} is not allowed on {request.url.path}.", headers={"Allow": allowed}
+            )
+        _auth(request, api_key)
+        query = validator.query(op.operation_id, request.query_params, _multi(request))
+        body = validator.body(op.operation_id, await request.body())
+        result = await HANDLERS[op.operation_id](api, Call(dict(request.path_params), query, body))
+        if isinstance(result, Stream):
+            return StreamingResponse(
+                result, media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            )
+        return JSONResponse(result)
+
+    return endpoint
+
+
+def _multi(request: Request) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for key, value in request.query_params.multi_items():
+        out[key].append(value)
+    return out
+
+
+async def _api_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return ApiError(404, f"Invalid URL ({request.method} {request.url.path}).", code="unknown_url").response()
+    return ApiError(exc.status_code, str(exc.detail)).response()
+
+
+async def _server_error(_: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return ApiError(500, "The server had an error while processing your request.", type="server_error").response()
+
+
+def create_app(
+    *, api_key: str, db: Path | None = None, pace: float = 0.0, contract: Contract | None = None
+) -> Starlette:
+    """A reference server app. `pace` (seconds) spaces streamed events; 0 streams at full speed."""
+    contract = contract or get_contract()
+    store = Store(db)
+    engine = RunEngine(store, pace=pace)
+    api = Api(store, engine)
+    validator = RequestValidator(contract)
+
+    by_path: dict[str, dict[str, Operation]] = defaultdict(dict)
+    for op in contract.operations:
+        if op.operation_id not in HANDLERS:  # pragma: no cover - guarded by a test
+            raise RuntimeError(f"no handler for {op.operation_id}")
+        by_path[op.path][op.method] = op
+    # Literal segments must win over templates (/threads/runs before /threads/{thread_id}).
+    ordered = sorted(by_path.items(), key=lambda item: item[0].count("{"))
+    routes = [
+        Route(
+            PREFIX + path,
+            _endpoint(ops, api, validator, api_key),
+            methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "TRACE"],
+        )
+        for path, ops in ordered
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.shutdown()
+            store.close()
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+    )
+    app.state.store = store
+    app.state.engine = engine
+    return app

@@ -1,0 +1,144 @@
+"""Request validation from the contract: the same compiled schemas the suite checks with.
+
+Bodies and query parameters are validated against the operation's schemas in
+spec/assistants.openapi.yaml; the first (most relevant) violation becomes a 400 whose `param`
+names the offending field in the vendor's `tools[0].function.name` notation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.protocols import Validator
+
+from assistants_conformance.contract import Contract
+from assistants_conformance.reference.errors import ApiError
+
+_MAX_SHOWN = 80
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """['tools', 3, 'function', 'name'] → 'tools[3].function.name'."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= _MAX_SHOWN else f"{text[:_MAX_SHOWN]}… ({len(text)} characters)"
+
+
+def describe(error: ValidationError) -> tuple[str, str | None]:
+    """One readable sentence for a schema violation, and the field it concerns."""
+    path = list(error.absolute_path)
+    kind = error.validator
+    limit = error.validator_value
+    instance = error.instance
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(set(instance) - allowed)
+        param = field_path([*path, extra[0]]) if extra else field_path(path)
+        return f"Unrecognized request argument supplied: {', '.join(extra)}.", param
+    if kind == "required" and isinstance(instance, dict):
+        missing = [name for name in limit if name not in instance]
+        param = field_path([*path, missing[0]]) if missing else field_path(path)
+        return f"Missing required parameter: '{param}'.", param
+    param = field_path(path) or None
+    where = f"'{param}'" if param else "the request body"
+    sentences = {
+        "maxLength": lambda: f"string too long; expected at most {limit} characters, got {len(instance)}",
+        "minLength": lambda: f"string too short; expected at least {limit} characters",
+        "maxItems": lambda: f"array too long; expected at most {limit} items, got {len(instance)}",
+        "minItems": lambda: f"array too short; expected at least {limit} items",
+        "maxProperties": lambda: f"too many keys; expected at most {limit}, got {len(instance)}",
+        "maximum": lambda: f"number too large; expected at most {limit}, got {instance}",
+        "minimum": lambda: f"number too small; expected at least {limit}, got {instance}",
+        "enum": lambda: f"expected one of {', '.join(map(str, limit))}; got {_short(instance)}",
+        "const": lambda: f"expected {_short(limit)}; got {_short(instance)}",
+        "type": lambda: f"expected {limit if isinstance(limit, str) else ' or '.join(limit)}; got {_short(instance)}",
+        "pattern": lambda: f"does not match the pattern {limit}; got {_short(instance)}",
+    }
+    detail = sentences.get(str(kind), lambda: error.message[:300])()
+    return f"Invalid value for {where}: {detail}.", param
+
+
+class RequestValidator:
+    """Validates one operation's body and query string; validators compiled once at start-up."""
+
+    def __init__(self, contract: Contract) -> None:
+        self._contract = contract
+        self._bodies: dict[str, Validator | None] = {}
+        self._queries: dict[str, dict[str, tuple[dict[str, Any], Validator]]] = {}
+        for op in contract.operations:
+            pointer = contract.request_body_pointer(op.operation_id)
+            self._bodies[op.operation_id] = contract.validator(pointer) if pointer else None
+            self._queries[op.operation_id] = {
+                p["name"]: (p["schema"], Draft202012Validator(p["schema"]))
+                for p in contract.parameters(op.operation_id)
+                if p["in"] == "query"
+            }
+
+    def body(self, operation_id: str, raw: bytes) -> dict[str, Any]:
+        """The parsed body, or ApiError 400 naming the first violation."""
+        validator = self._bodies[operation_id]
+        if not raw.strip():
+            if validator is None or not self._body_required(operation_id):
+                return {}
+            raise ApiError(400, "A request body is required for this operation.")
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(
+                400, f"We could not parse the JSON body of your request. ({exc.__class__.__name__}: {str(exc)[:120]})"
+            ) from exc
+        if validator is None:
+            return body if isinstance(body, dict) else {}
+        if not validator.is_valid(body):
+            error = best_match(validator.iter_errors(body))
+            message, param = describe(error)
+            raise ApiError(400, message, param=param)
+        return body
+
+    def _body_required(self, operation_id: str) -> bool:
+        body = self._contract.operation_object(operation_id).get("requestBody", {})
+        return bool(body.get("required"))
+
+    def query(self, operation_id: str, params: Mapping[str, str], multi: Mapping[str, list[str]]) -> dict[str, Any]:
+        """Declared query parameters, coerced to their schema type and validated, defaults filled."""
+        values: dict[str, Any] = {}
+        for name, (schema, validator) in self._queries[operation_id].items():
+            if name not in params:
+                if "default" in schema:
+                    values[name] = schema["default"]
+                continue
+            raw: Any = multi[name] if schema.get("type") == "array" else params[name]
+            value = _coerce(raw, schema)
+            if value is _INVALID or not validator.is_valid(value):
+                expected = (
+                    f"an integer from {schema.get('minimum')} to {schema.get('maximum')}"
+                    if schema.get("type") == "integer"
+                    else json.dumps(schema.get("enum") or schema.get("items"))
+                )
+                raise ApiError(
+                    400, f"Invalid value for query parameter '{name}': {_short(raw)}; expected {expected}.", param=name
+                )
+            values[name] = value
+        return values
+
+
+_INVALID = object()
+
+
+def _coerce(raw: Any, schema: dict[str, Any]) -> Any:
+    if schema.get("type") == "integer":
+        try:
+            return int(raw, 10)
+        except ValueError:
+            return _INVALID
+    return raw
