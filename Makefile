@@ -32,8 +32,10 @@ conformance: install
 serve: install
 	$(BIN)/assistants-conformance serve
 
+# Request rates are measured with wrk (Debian); it is installed here when missing and possible.
 bench: install
-	$(BIN)/python -m benchmarks
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null; } || true
+	$(BIN)/python -m tests.benchmarks
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache src/*.egg-info

@@ -343,3 +343,17 @@ def test_sixteen_parallel_clients_lose_no_update(server: RunningServer, tmp_path
                 break
             after = body["last_id"]
     assert seen == {f"{n}-{i}" for n in range(16) for i in range(20)}
+
+
+def test_listening_socket_disables_nagle() -> None:
+    """The bound socket is TCP with TCP_NODELAY: without it each answer waits ~40 ms for an ACK."""
+    import socket
+
+    from assistants_conformance.reference.testing import bind
+
+    sock = bind()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()
