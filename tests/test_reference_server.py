@@ -357,3 +357,18 @@ def test_listening_socket_disables_nagle() -> None:
         assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         sock.close()
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_simulated_error_statuses_conform_on_every_operation(client: httpx.Client, contract: Contract,
+                                                             status: int) -> None:
+    """X-Reference-Simulate-Status exercises the declared 429 (with Retry-After) and 5XX answers."""
+    for op in contract.operations:
+        path = op.path
+        for name in ("assistant_id", "thread_id", "message_id", "run_id", "step_id"):
+            path = path.replace("{" + name + "}", f"{name}_x")
+        response = client.request(op.method, path, json={}, headers={"X-Reference-Simulate-Status": str(status)})
+        assert response.status_code == status, op.operation_id
+        conforms(contract, op.operation_id, response)
+        if status == 429:
+            assert response.headers["retry-after"] == "1"

@@ -28,6 +28,15 @@ from assistants_conformance.reference.store import Store
 from assistants_conformance.reference.validation import RequestValidator
 
 PREFIX = "/v1"
+# A client can ask the reference server to answer with a documented error status, so that
+# clients (and our own tests) can exercise 429 and 5XX paths: `X-Reference-Simulate-Status: 429`.
+SIMULATE_HEADER = "x-reference-simulate-status"
+SIMULATED = {
+    429: ApiError(429, "Rate limit reached (simulated by X-Reference-Simulate-Status).", type="requests",
+                  code="rate_limit_exceeded", headers={"Retry-After": "1"}),
+    500: ApiError(500, "The server had an error (simulated by X-Reference-Simulate-Status).", type="server_error"),
+    503: ApiError(503, "The server is overloaded (simulated by X-Reference-Simulate-Status).", type="server_error"),
+}
 log = logging.getLogger("assistants_conformance.reference")
 
 
@@ -55,6 +64,10 @@ def _endpoint(ops: dict[str, Operation], api: Api, validator: RequestValidator, 
                 405, f"Method {request.method} is not allowed on {request.url.path}.", headers={"Allow": allowed}
             )
         _auth(request, api_key)
+        simulate = request.headers.get(SIMULATE_HEADER)
+        if simulate is not None:
+            raise SIMULATED.get(int(simulate) if simulate.isdigit() else 0) or ApiError(
+                400, f"{SIMULATE_HEADER} takes one of {sorted(SIMULATED)}.", param=SIMULATE_HEADER)
         query = validator.query(op.operation_id, request.query_params, _multi(request))
         body = validator.body(op.operation_id, await request.body())
         result = await HANDLERS[op.operation_id](api, Call(dict(request.path_params), query, body))
