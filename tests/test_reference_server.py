@@ -360,8 +360,9 @@ def test_listening_socket_disables_nagle() -> None:
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_simulated_error_statuses_conform_on_every_operation(client: httpx.Client, contract: Contract,
-                                                             status: int) -> None:
+def test_simulated_error_statuses_conform_on_every_operation(
+    client: httpx.Client, contract: Contract, status: int
+) -> None:
     """X-Reference-Simulate-Status exercises the declared 429 (with Retry-After) and 5XX answers."""
     for op in contract.operations:
         path = op.path

@@ -32,8 +32,13 @@ PREFIX = "/v1"
 # clients (and our own tests) can exercise 429 and 5XX paths: `X-Reference-Simulate-Status: 429`.
 SIMULATE_HEADER = "x-reference-simulate-status"
 SIMULATED = {
-    429: ApiError(429, "Rate limit reached (simulated by X-Reference-Simulate-Status).", type="requests",
-                  code="rate_limit_exceeded", headers={"Retry-After": "1"}),
+    429: ApiError(
+        429,
+        "Rate limit reached (simulated by X-Reference-Simulate-Status).",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers={"Retry-After": "1"},
+    ),
     500: ApiError(500, "The server had an error (simulated by X-Reference-Simulate-Status).", type="server_error"),
     503: ApiError(503, "The server is overloaded (simulated by X-Reference-Simulate-Status).", type="server_error"),
 }
@@ -67,7 +72,8 @@ def _endpoint(ops: dict[str, Operation], api: Api, validator: RequestValidator, 
         simulate = request.headers.get(SIMULATE_HEADER)
         if simulate is not None:
             raise SIMULATED.get(int(simulate) if simulate.isdigit() else 0) or ApiError(
-                400, f"{SIMULATE_HEADER} takes one of {sorted(SIMULATED)}.", param=SIMULATE_HEADER)
+                400, f"{SIMULATE_HEADER} takes one of {sorted(SIMULATED)}.", param=SIMULATE_HEADER
+            )
         query = validator.query(op.operation_id, request.query_params, _multi(request))
         body = validator.body(op.operation_id, await request.body())
         result = await HANDLERS[op.operation_id](api, Call(dict(request.path_params), query, body))

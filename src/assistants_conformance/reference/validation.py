@@ -8,64 +8,17 @@ names the offending field in the vendor's `tools[0].function.name` notation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
 from assistants_conformance.contract import Contract
+from assistants_conformance.contract.explain import describe
+from assistants_conformance.contract.explain import short as _short
 from assistants_conformance.reference.errors import ApiError
-
-_MAX_SHOWN = 80
-
-
-def field_path(parts: Iterable[str | int]) -> str:
-    """['tools', 3, 'function', 'name'] → 'tools[3].function.name'."""
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= _MAX_SHOWN else f"{text[:_MAX_SHOWN]}… ({len(text)} characters)"
-
-
-def describe(error: ValidationError) -> tuple[str, str | None]:
-    """One readable sentence for a schema violation, and the field it concerns."""
-    path = list(error.absolute_path)
-    kind = error.validator
-    limit = error.validator_value
-    instance = error.instance
-    if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = set(error.schema.get("properties", {}))
-        extra = sorted(set(instance) - allowed)
-        param = field_path([*path, extra[0]]) if extra else field_path(path)
-        return f"Unrecognized request argument supplied: {', '.join(extra)}.", param
-    if kind == "required" and isinstance(instance, dict):
-        missing = [name for name in limit if name not in instance]
-        param = field_path([*path, missing[0]]) if missing else field_path(path)
-        return f"Missing required parameter: '{param}'.", param
-    param = field_path(path) or None
-    where = f"'{param}'" if param else "the request body"
-    sentences = {
-        "maxLength": lambda: f"string too long; expected at most {limit} characters, got {len(instance)}",
-        "minLength": lambda: f"string too short; expected at least {limit} characters",
-        "maxItems": lambda: f"array too long; expected at most {limit} items, got {len(instance)}",
-        "minItems": lambda: f"array too short; expected at least {limit} items",
-        "maxProperties": lambda: f"too many keys; expected at most {limit}, got {len(instance)}",
-        "maximum": lambda: f"number too large; expected at most {limit}, got {instance}",
-        "minimum": lambda: f"number too small; expected at least {limit}, got {instance}",
-        "enum": lambda: f"expected one of {', '.join(map(str, limit))}; got {_short(instance)}",
-        "const": lambda: f"expected {_short(limit)}; got {_short(instance)}",
-        "type": lambda: f"expected {limit if isinstance(limit, str) else ' or '.join(limit)}; got {_short(instance)}",
-        "pattern": lambda: f"does not match the pattern {limit}; got {_short(instance)}",
-    }
-    detail = sentences.get(str(kind), lambda: error.message[:300])()
-    return f"Invalid value for {where}: {detail}.", param
 
 
 class RequestValidator:

@@ -1,0 +1,179 @@
+"""An incremental, strict `text/event-stream` parser (WHATWG rules) that reports framing defects.
+
+It takes bytes as they arrive, in chunks of any size, and yields dispatched frames. Lines end
+in LF, CRLF or CR (a CR at the end of a chunk is held back in case LF follows); a leading BOM is
+dropped; `:` lines are comments; `data` lines join with LF; a frame is dispatched on a blank
+line; a frame without data is not dispatched (as a browser would not). What a lenient client
+would silently accept is reported instead: bytes that are not UTF-8, unknown fields, a
+non-numeric `retry`, two `event` fields in one frame (a missing blank line), a frame without
+data, and a stream that ends mid-frame.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+from assistants_conformance.validate.violations import Severity, Violation
+
+_LINES = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    number: int  # 1-based, in dispatch order
+    line: int  # line of the frame's first field
+    event: str | None
+    data: str
+    id: str | None = None
+    retry: int | None = None
+
+
+class SSEParser:
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self._carry = ""
+        self._started = False
+        self._bytes = 0
+        self._line = 0
+        self._frames = 0
+        self._bad_utf8 = False
+        self.comments = 0
+        self.violations: list[Violation] = []
+        self._reset()
+
+    def _reset(self) -> None:
+        self._event: str | None = None
+        self._data: list[str] = []
+        self._id: str | None = None
+        self._retry: int | None = None
+        self._first_line: int | None = None
+        self._events_in_frame = 0
+
+    def _decode(self, chunk: bytes, final: bool = False) -> str:
+        try:
+            text = self._decoder.decode(chunk, final)
+        except UnicodeDecodeError as exc:
+            if not self._bad_utf8:
+                self.violations.append(
+                    Violation(
+                        "SSE-UTF8-001",
+                        f"the stream is not valid UTF-8: byte {self._bytes + exc.start} "
+                        f"({chunk[exc.start : exc.start + 1]!r}) {exc.reason}",
+                        line=self._line + 1,
+                    )
+                )
+                self._bad_utf8 = True
+            self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+            text = self._decoder.decode(chunk, final)
+        self._bytes += len(chunk)
+        if not self._started and text:
+            self._started = True
+            if text.startswith("\ufeff"):
+                text = text[1:]
+        return text
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        """Frames completed by this chunk, in order."""
+        text = self._carry + self._decode(chunk)
+        tail = ""
+        if text.endswith("\r"):  # may be the first half of CRLF
+            text, tail = text[:-1], "\r"
+        lines = _LINES.split(text)
+        self._carry = lines.pop() + tail
+        out: list[Frame] = []
+        for line in lines:
+            frame = self._take(line)
+            if frame is not None:
+                out.append(frame)
+        return out
+
+    def close(self) -> list[Frame]:
+        """End of stream: a trailing CR ends its line; anything else unterminated is discarded."""
+        text = self._carry + self._decode(b"", final=True)
+        out: list[Frame] = []
+        if text.endswith("\r"):
+            frame = self._take(text[:-1])
+            if frame is not None:
+                out.append(frame)
+            text = ""
+        if text or self._first_line is not None:
+            self.violations.append(
+                Violation(
+                    "SSE-EOF-001",
+                    "the stream ended in the middle of a frame (no blank line after it); clients discard that frame",
+                    line=self._first_line or self._line + 1,
+                )
+            )
+        self._carry = ""
+        return out
+
+    def _take(self, line: str) -> Frame | None:
+        self._line += 1
+        if not line:
+            return self._dispatch()
+        if line[0] == ":":
+            self.comments += 1
+            return None
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if self._first_line is None:
+            self._first_line = self._line
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._events_in_frame += 1
+            if self._events_in_frame == 2:
+                self.violations.append(
+                    Violation(
+                        "SSE-FRAME-001",
+                        "two `event` fields in one frame: the blank line between frames is missing",
+                        line=self._line,
+                    )
+                )
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self._id = value
+        elif name == "retry":
+            if value.isascii() and value.isdigit():
+                self._retry = int(value)
+            else:
+                self.violations.append(
+                    Violation(
+                        "SSE-FIELD-001",
+                        f"`retry` must be ASCII digits, got {value[:40]!r}",
+                        severity=Severity.WARNING,
+                        line=self._line,
+                    )
+                )
+        else:
+            self.violations.append(
+                Violation(
+                    "SSE-FIELD-001",
+                    f"unknown field {name[:40]!r} is ignored by clients",
+                    severity=Severity.WARNING,
+                    line=self._line,
+                )
+            )
+        return None
+
+    def _dispatch(self) -> Frame | None:
+        first = self._first_line
+        if first is None:  # consecutive blank lines
+            return None
+        if not self._data:
+            if self._event is not None:
+                self.violations.append(
+                    Violation(
+                        "SSE-FIELD-002", f"frame `{self._event}` has no data field, so clients never see it", line=first
+                    )
+                )
+            self._reset()
+            return None
+        self._frames += 1
+        frame = Frame(self._frames, first, self._event, "\n".join(self._data), self._id, self._retry)
+        self._reset()
+        return frame

@@ -1,0 +1,486 @@
+"""The Assistants event-stream contract, checked over parsed frames as they arrive.
+
+Beyond each event's schema this follows the whole conversation: `done` exactly once and last,
+run status transitions and exactly one ending per run, messages and steps going
+created → in_progress → delta… → ended, deltas that refer to created ids and are not
+interleaved, deltas that fold into the completed content (text and tool-call arguments),
+ids that agree across events, and a `requires_action` that asks for every tool call. Each rule
+has its own check ID (see RULES). Memory stays flat: only open items and folded text are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistants_conformance.contract.schemas import EventSchema
+from assistants_conformance.validate.schemas import FastSchemas, default_schemas
+from assistants_conformance.validate.sse import Frame
+from assistants_conformance.validate.violations import Severity, Violation
+
+RULES: dict[str, str] = {
+    "SSE-EVENT-001": "Every frame names its event in an `event:` field.",
+    "SSE-JSON-001": "Every event's data (except done) is one JSON value.",
+    "STREAM-SCHEMA-001": "Each event's data is valid against the schema for its event name.",
+    "STREAM-UNKNOWN-001": "Event names are the documented ones (unknown names are tolerated, reported as warnings).",
+    "STREAM-ERROR-001": "The server reported an `error` event (a warning: the stream may end early).",
+    "STREAM-DONE-001": "`done` appears exactly once, with data `[DONE]`.",
+    "STREAM-DONE-002": "Nothing follows `done`.",
+    "STREAM-THREAD-001": "`thread.created` comes first in a thread-and-run stream, and only there.",
+    "STREAM-RUN-001": "A run's first event is `thread.run.created` (or, when resuming, leaves requires_action).",
+    "STREAM-RUN-002": "Run statuses follow the documented transitions.",
+    "STREAM-RUN-003": "Every run reaches exactly one terminal event (or pauses in requires_action) before `done`.",
+    "STREAM-RUN-005": "A run ends only after its messages and steps have ended.",
+    "STREAM-STATUS-001": "The event name agrees with the `status` in its data.",
+    "STREAM-ITEM-001": "Messages and steps go created → in_progress → delta… → ended, with nothing after the end.",
+    "STREAM-ITEM-002": "A delta or update refers to an id created earlier in the stream.",
+    "STREAM-ITEM-003": "Deltas of two messages are not interleaved.",
+    "STREAM-ITEM-004": "A message_creation step names a message created in the stream.",
+    "STREAM-FOLD-001": "Text deltas folded by content index equal the message's final content.",
+    "STREAM-FOLD-002": "Tool-call argument deltas equal the step's and required_action's arguments.",
+    "STREAM-IDS-001": "thread_id, run_id and assistant_id agree across the events of a stream.",
+    "STREAM-ACTION-001": "A run in requires_action asks for every tool call its open step made.",
+}
+
+_RUN_STATUS_OF_EVENT = {"created": "queued"}
+_TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
+_ALLOWED: dict[str, frozenset[str]] = {
+    "queued": frozenset({"queued", "in_progress", "requires_action", "cancelling", "cancelled", "failed", "expired"}),
+    "in_progress": frozenset(
+        {"in_progress", "requires_action", "completed", "incomplete", "failed", "cancelling", "cancelled", "expired"}
+    ),
+    "requires_action": frozenset({"queued", "in_progress", "cancelling", "cancelled", "failed", "expired"}),
+    "cancelling": frozenset({"cancelling", "cancelled", "completed", "incomplete", "failed", "expired"}),
+}
+_STEP_STATUS_OF_EVENT = {"created": "in_progress"}
+_MESSAGE_STATUS_OF_EVENT = {"created": "in_progress"}
+
+
+@dataclass(slots=True)
+class _Run:
+    status: str
+    thread_id: str
+    assistant_id: str
+    terminal: int = 0
+
+
+@dataclass(slots=True)
+class _Item:
+    kind: str  # message | step
+    run_id: str | None
+    phase: str = "created"  # created | in_progress | delta | ended
+    texts: dict[int, str] = field(default_factory=dict)
+    args: dict[int, str] = field(default_factory=dict)
+    call_ids: dict[int, str] = field(default_factory=dict)
+    deltas: int = 0
+    step_type: str | None = None
+    message_id: str | None = None
+
+
+class StreamValidator:
+    """Feed it frames in order; collect violations; call finish() at the end of the stream.
+
+    `operation` is the operationId that produced the stream when known (createRun,
+    createThreadAndRun, submitToolOuputsToRun); offline transcripts leave it None.
+    """
+
+    def __init__(self, schemas: FastSchemas | None = None, *, operation: str | None = None) -> None:
+        self.schemas = schemas or default_schemas()
+        self.table: dict[str, EventSchema] = self.schemas.contract.event_schemas
+        self.operation = operation
+        self.violations: list[Violation] = []
+        self.events_seen: dict[str, int] = {}
+        self.last_snapshots: dict[str, dict[str, Any]] = {}  # id → last full object streamed (deltas folded)
+        self._frames = 0
+        self._done: int | None = None
+        self._after_done_reported = False
+        self._error_seen = False
+        self._thread_id: str | None = None
+        self._runs: dict[str, _Run] = {}
+        self._items: dict[str, _Item] = {}
+        self._delta_owner: str | None = None
+        self._finished_delta_owners: set[str] = set()
+        self._frame: Frame | None = None
+
+    # ------------------------------------------------------------------ helpers
+    def _report(self, check: str, message: str, *, where: str = "", severity: Severity = Severity.ERROR) -> None:
+        frame = self._frame
+        self.violations.append(
+            Violation(
+                check,
+                message,
+                where,
+                severity=severity,
+                frame=frame.number if frame else None,
+                line=frame.line if frame else None,
+            )
+        )
+
+    def feed(self, frame: Frame) -> None:
+        self._frame = frame
+        self._frames += 1
+        if self._done is not None:
+            if not self._after_done_reported:
+                self._report("STREAM-DONE-002", f"event {frame.event!r} arrived after `done` (frame {self._done})")
+                self._after_done_reported = True
+            return
+        name = frame.event
+        if name is None:
+            self._report("SSE-EVENT-001", "a frame has no `event:` field; every Assistants event is named")
+            return
+        self.events_seen[name] = self.events_seen.get(name, 0) + 1
+        entry = self.table.get(name)
+        if entry is None:
+            self._report(
+                "STREAM-UNKNOWN-001",
+                f"unknown event {name!r} (clients are asked to ignore new events)",
+                severity=Severity.WARNING,
+            )
+            return
+        if entry.literal is not None:
+            self._done = frame.number
+            if frame.data != entry.literal:
+                self._report("STREAM-DONE-001", f"`done` must carry data {entry.literal!r}, got {frame.data[:60]!r}")
+            return
+        try:
+            data = json.loads(frame.data)
+        except ValueError as exc:
+            self._report(
+                "SSE-JSON-001", f"data of {name!r} is not JSON ({exc.msg} at character {exc.pos}): {frame.data[:60]!r}"
+            )
+            return
+        assert entry.data_schema is not None
+        found = self.schemas.check("STREAM-SCHEMA-001", entry.data_schema, data, frame=frame.number, line=frame.line)
+        for violation in found:
+            self.violations.append(
+                Violation(
+                    violation.check,
+                    f"{name}: {violation.message}",
+                    violation.where,
+                    violation.spec,
+                    frame=violation.frame,
+                    line=violation.line,
+                )
+            )
+        if not isinstance(data, dict):
+            return
+        try:
+            self._follow(name, data)
+        except (KeyError, TypeError, AttributeError, IndexError):
+            if not found:  # a shape the schema accepted but we cannot follow: say so rather than crash
+                self._report("STREAM-SCHEMA-001", f"{name}: data lacks fields needed to follow the stream")
+
+    def _follow(self, name: str, data: dict[str, Any]) -> None:
+        if name == "error":
+            self._error_seen = True
+            self._report(
+                "STREAM-ERROR-001", f"server error event: {str(data.get('message'))[:120]}", severity=Severity.WARNING
+            )
+        elif name == "thread.created":
+            self._on_thread(data)
+        elif name.startswith("thread.run.step."):
+            self._on_step(name.removeprefix("thread.run.step."), data)
+        elif name.startswith("thread.run."):
+            self._on_run(name.removeprefix("thread.run."), data)
+        elif name.startswith("thread.message."):
+            self._on_message(name.removeprefix("thread.message."), data)
+
+    def _ids_agree(self, data: dict[str, Any], what: str) -> None:
+        thread_id = data.get("thread_id")
+        if self._thread_id is None:
+            self._thread_id = thread_id
+        elif thread_id != self._thread_id:
+            self._report(
+                "STREAM-IDS-001",
+                f"{what} has thread_id {thread_id!r}; the stream's thread is {self._thread_id!r}",
+                where="/thread_id",
+            )
+        run_id = data.get("run_id") if what != "run" else None
+        if run_id is not None and run_id not in self._runs:
+            self._report(
+                "STREAM-IDS-001", f"{what} names run_id {run_id!r}, which this stream never created", where="/run_id"
+            )
+        run = self._runs.get(run_id) if run_id else None
+        assistant_id = data.get("assistant_id")
+        if run is not None and assistant_id is not None and assistant_id != run.assistant_id:
+            self._report(
+                "STREAM-IDS-001",
+                f"{what} has assistant_id {assistant_id!r}; its run has {run.assistant_id!r}",
+                where="/assistant_id",
+            )
+
+    # ------------------------------------------------------------------ threads
+    def _on_thread(self, data: dict[str, Any]) -> None:
+        if self._frames != 1 or self.operation in ("createRun", "submitToolOuputsToRun"):
+            self._report(
+                "STREAM-THREAD-001", "`thread.created` must be the first event, and only in a thread-and-run stream"
+            )
+        self._thread_id = data["id"]
+        self.last_snapshots[data["id"]] = data
+
+    # ------------------------------------------------------------------ runs
+    def _on_run(self, suffix: str, data: dict[str, Any]) -> None:
+        status = data["status"]
+        expected = _RUN_STATUS_OF_EVENT.get(suffix, suffix)
+        if status != expected:
+            self._report(
+                "STREAM-STATUS-001",
+                f"`thread.run.{suffix}` carries a run with status {status!r}; expected {expected!r}",
+                where="/status",
+            )
+        run_id = data["id"]
+        run = self._runs.get(run_id)
+        if run is None:
+            if self.operation == "createThreadAndRun" and self._thread_id is None:
+                self._report("STREAM-THREAD-001", "a thread-and-run stream must begin with `thread.created`")
+            if suffix != "created":
+                resuming = self.operation in (None, "submitToolOuputsToRun")
+                if not resuming or expected not in _ALLOWED["requires_action"]:
+                    self._report(
+                        "STREAM-RUN-001",
+                        f"the first event of run {run_id} is `thread.run.{suffix}`; a new "
+                        "run starts with `thread.run.created` and a resumed one leaves requires_action",
+                    )
+            elif self.operation == "submitToolOuputsToRun":
+                self._report(
+                    "STREAM-RUN-001", "a submit_tool_outputs stream must resume the paused run, not create one"
+                )
+            self._ids_agree(data, "run")
+            run = _Run(expected if suffix == "created" else "requires_action", data["thread_id"], data["assistant_id"])
+            self._runs[run_id] = run
+        else:
+            self._ids_agree(data, "run")
+        previous = run.status
+        if previous in _TERMINAL:
+            self._report("STREAM-RUN-002", f"run {run_id} moved {previous} → {expected} after it had ended")
+        elif suffix != "created" and expected not in _ALLOWED.get(previous, frozenset()):
+            self._report(
+                "STREAM-RUN-002", f"run {run_id} moved {previous} → {expected}, which is not a documented transition"
+            )
+        if expected in _TERMINAL:
+            run.terminal += 1
+            if run.terminal > 1:
+                self._report("STREAM-RUN-003", f"run {run_id} ended twice")
+            self._check_run_children_ended(run_id, expected)
+        if expected == "requires_action":
+            self._check_required_action(run_id, data)
+        run.status = expected
+        self.last_snapshots[run_id] = data
+
+    def _check_run_children_ended(self, run_id: str, status: str) -> None:
+        for item_id, item in self._items.items():
+            if item.run_id == run_id and item.phase != "ended":
+                self._report(
+                    "STREAM-RUN-005",
+                    f"run {run_id} became {status} while its {item.kind} {item_id} was still in progress",
+                )
+
+    def _check_required_action(self, run_id: str, data: dict[str, Any]) -> None:
+        action = data.get("required_action") or {}
+        calls = (action.get("submit_tool_outputs") or {}).get("tool_calls") or []
+        if not calls:
+            self._report(
+                "STREAM-ACTION-001",
+                f"run {run_id} is in requires_action but asks for no tool calls",
+                where="/required_action",
+            )
+            return
+        asked = {c.get("id"): (c.get("function") or {}).get("arguments") for c in calls}
+        for step_id, item in self._items.items():
+            if item.kind != "step" or item.run_id != run_id or item.phase == "ended" or item.step_type != "tool_calls":
+                continue
+            for index, call_id in item.call_ids.items():
+                if call_id not in asked:
+                    self._report(
+                        "STREAM-ACTION-001",
+                        f"step {step_id} made tool call {call_id}, which required_action does not ask for",
+                        where="/required_action",
+                    )
+                elif item.args.get(index, "") != asked[call_id]:
+                    self._report(
+                        "STREAM-FOLD-002",
+                        f"tool call {call_id}: the argument deltas add up to "
+                        f"{item.args.get(index, '')[:60]!r} but required_action has {str(asked[call_id])[:60]!r}",
+                        where="/required_action",
+                    )
+
+    # ------------------------------------------------------------------ messages
+    def _on_message(self, suffix: str, data: dict[str, Any]) -> None:
+        message_id = data["id"]
+        item = self._items.get(message_id)
+        if suffix == "delta":
+            self._on_message_delta(message_id, item, data)
+            return
+        status = data["status"]
+        expected = _MESSAGE_STATUS_OF_EVENT.get(suffix, suffix)
+        if status != expected:
+            self._report(
+                "STREAM-STATUS-001",
+                f"`thread.message.{suffix}` carries a message with status {status!r}; expected {expected!r}",
+                where="/status",
+            )
+        self._ids_agree(data, "message")
+        if suffix == "created":
+            if item is not None:
+                self._report("STREAM-ITEM-001", f"message {message_id} was created twice")
+            self._items[message_id] = _Item("message", data.get("run_id"))
+            self._after_run_end(data.get("run_id"), f"message {message_id}")
+            self.last_snapshots[message_id] = data
+            return
+        if item is None:
+            self._report(
+                "STREAM-ITEM-002",
+                f"`thread.message.{suffix}` for message {message_id}, which this stream never created",
+            )
+            return
+        if item.phase == "ended":
+            self._report("STREAM-ITEM-001", f"`thread.message.{suffix}` for message {message_id} after it ended")
+        elif suffix == "in_progress" and item.phase != "created":
+            self._report("STREAM-ITEM-001", f"message {message_id} went back to in_progress after its deltas")
+        if suffix in ("completed", "incomplete"):
+            item.phase = "ended"
+            self._check_text_fold(message_id, item, data)
+            if self._delta_owner == message_id:
+                self._delta_owner = None
+        elif item.phase == "created":
+            item.phase = "in_progress"
+        self.last_snapshots[message_id] = data
+
+    def _on_message_delta(self, message_id: str, item: _Item | None, data: dict[str, Any]) -> None:
+        if item is None:
+            self._report("STREAM-ITEM-002", f"a delta for message {message_id}, which this stream never created")
+            return
+        if item.phase == "ended":
+            self._report("STREAM-ITEM-001", f"a delta for message {message_id} after it ended")
+            return
+        if self._delta_owner not in (None, message_id):
+            self._finished_delta_owners.add(self._delta_owner)
+        if message_id in self._finished_delta_owners:
+            self._report(
+                "STREAM-ITEM-003",
+                f"deltas of message {message_id} resumed after another message's deltas "
+                "(clients fold deltas into the most recent message)",
+            )
+        self._delta_owner = message_id
+        item.phase = "delta"
+        item.deltas += 1
+        for part in (data.get("delta") or {}).get("content") or []:
+            if part.get("type") == "text":
+                index = part["index"]
+                item.texts[index] = item.texts.get(index, "") + ((part.get("text") or {}).get("value") or "")
+
+    def _check_text_fold(self, message_id: str, item: _Item, data: dict[str, Any]) -> None:
+        if not item.deltas:
+            return
+        final = {i: p["text"]["value"] for i, p in enumerate(data.get("content") or []) if p.get("type") == "text"}
+        if final != item.texts:
+            for index in sorted(set(final) | set(item.texts)):
+                got, want = item.texts.get(index, ""), final.get(index, "")
+                if got != want:
+                    self._report(
+                        "STREAM-FOLD-001",
+                        f"message {message_id} content[{index}]: the deltas add up to "
+                        f"{got[:60]!r} but the final message says {want[:60]!r}",
+                        where=f"/content/{index}/text/value",
+                    )
+
+    def _after_run_end(self, run_id: str | None, what: str) -> None:
+        run = self._runs.get(run_id) if run_id else None
+        if run is not None and run.status in _TERMINAL:
+            self._report("STREAM-RUN-005", f"{what} appeared after its run {run_id} had ended ({run.status})")
+
+    # ------------------------------------------------------------------ steps
+    def _on_step(self, suffix: str, data: dict[str, Any]) -> None:
+        step_id = data["id"]
+        item = self._items.get(step_id)
+        if suffix == "delta":
+            self._on_step_delta(step_id, item, data)
+            return
+        status = data["status"]
+        expected = _STEP_STATUS_OF_EVENT.get(suffix, suffix)
+        if status != expected:
+            self._report(
+                "STREAM-STATUS-001",
+                f"`thread.run.step.{suffix}` carries a step with status {status!r}; expected {expected!r}",
+                where="/status",
+            )
+        self._ids_agree(data, "step")
+        details = data.get("step_details") or {}
+        if suffix == "created":
+            if item is not None:
+                self._report("STREAM-ITEM-001", f"step {step_id} was created twice")
+            item = _Item(
+                "step",
+                data.get("run_id"),
+                step_type=data.get("type"),
+                message_id=(details.get("message_creation") or {}).get("message_id"),
+            )
+            self._items[step_id] = item
+            self._after_run_end(data.get("run_id"), f"step {step_id}")
+        elif item is None:
+            # A resumed run's open tool step may end in this stream without being created in it.
+            if not (self.operation in (None, "submitToolOuputsToRun") and data.get("type") == "tool_calls"):
+                self._report(
+                    "STREAM-ITEM-002", f"`thread.run.step.{suffix}` for step {step_id}, which this stream never created"
+                )
+            item = _Item("step", data.get("run_id"), phase="in_progress", step_type=data.get("type"))
+            self._items[step_id] = item
+        elif item.phase == "ended":
+            self._report("STREAM-ITEM-001", f"`thread.run.step.{suffix}` for step {step_id} after it ended")
+        if suffix in ("completed", "failed", "cancelled", "expired"):
+            item.phase = "ended"
+            if item.step_type == "message_creation" and suffix == "completed":
+                if item.message_id not in self._items:
+                    self._report(
+                        "STREAM-ITEM-004",
+                        f"step {step_id} says it created message {item.message_id!r}, "
+                        "which never appeared in the stream",
+                        where="/step_details/message_creation",
+                    )
+            if item.step_type == "tool_calls" and item.args:
+                self._check_tool_fold(step_id, item, details)
+        elif suffix == "in_progress" and item.phase == "created":
+            item.phase = "in_progress"
+        self.last_snapshots[step_id] = data
+
+    def _on_step_delta(self, step_id: str, item: _Item | None, data: dict[str, Any]) -> None:
+        if item is None:
+            self._report("STREAM-ITEM-002", f"a delta for step {step_id}, which this stream never created")
+            return
+        if item.phase == "ended":
+            self._report("STREAM-ITEM-001", f"a delta for step {step_id} after it ended")
+            return
+        item.phase = "delta"
+        details = (data.get("delta") or {}).get("step_details") or {}
+        for call in details.get("tool_calls") or []:
+            index = call["index"]
+            if call.get("id"):
+                item.call_ids[index] = call["id"]
+            function = call.get("function") or {}
+            item.args[index] = item.args.get(index, "") + (function.get("arguments") or "")
+
+    def _check_tool_fold(self, step_id: str, item: _Item, details: dict[str, Any]) -> None:
+        calls = details.get("tool_calls") or []
+        for index, folded in item.args.items():
+            final = ((calls[index] if index < len(calls) else {}).get("function") or {}).get("arguments")
+            if final is not None and final != folded:
+                self._report(
+                    "STREAM-FOLD-002",
+                    f"step {step_id} tool call {index}: the argument deltas add up to "
+                    f"{folded[:60]!r} but the step says {final[:60]!r}",
+                    where=f"/step_details/tool_calls/{index}/function/arguments",
+                )
+
+    # ------------------------------------------------------------------ end
+    def finish(self) -> list[Violation]:
+        self._frame = None
+        if self._done is None and not self._error_seen:
+            self._report("STREAM-DONE-001", "the stream ended without a `done` event")
+        if not self._error_seen:
+            for run_id, run in self._runs.items():
+                if run.terminal == 0 and run.status != "requires_action":
+                    self._report(
+                        "STREAM-RUN-003", f"run {run_id} never reached a terminal event (last status {run.status!r})"
+                    )
+        return self.violations

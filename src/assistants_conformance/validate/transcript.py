@@ -1,0 +1,45 @@
+"""A whole stream, from raw chunks: SSE framing plus the event-stream contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistants_conformance.validate.schemas import FastSchemas
+from assistants_conformance.validate.sse import SSEParser
+from assistants_conformance.validate.stream import StreamValidator
+from assistants_conformance.validate.violations import Violation
+
+
+@dataclass
+class StreamReport:
+    violations: list[Violation]
+    frames: int
+    events: dict[str, int]
+    last_snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def validate_stream_chunks(
+    chunks: Iterable[bytes], *, operation: str | None = None, schemas: FastSchemas | None = None
+) -> StreamReport:
+    """Parse and check a stream chunk by chunk (constant memory in the stream's length)."""
+    parser = SSEParser()
+    validator = StreamValidator(schemas, operation=operation)
+    frames = 0
+    for chunk in chunks:
+        for frame in parser.feed(chunk):
+            frames += 1
+            validator.feed(frame)
+    for frame in parser.close():
+        frames += 1
+        validator.feed(frame)
+    found = parser.violations + validator.finish()
+    found.sort(key=lambda v: (v.line or 0, v.frame or 0))
+    return StreamReport(found, frames, dict(validator.events_seen), validator.last_snapshots)
+
+
+def validate_stream_bytes(
+    body: bytes, *, operation: str | None = None, schemas: FastSchemas | None = None
+) -> StreamReport:
+    return validate_stream_chunks([body], operation=operation, schemas=schemas)
