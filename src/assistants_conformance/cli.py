@@ -36,6 +36,17 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--check", action="store_true", help="also validate the document")
     spec.add_argument("--file", type=Path, help="check this document instead of the bundled one")
 
+    stream = commands.add_parser("validate-stream", help="check a captured SSE transcript offline")
+    stream.add_argument("file", help="the raw text/event-stream body, or - for standard input")
+    stream.add_argument(
+        "--operation",
+        help="the operation that produced it (createRun, createThreadAndRun, "
+        "submitToolOuputsToRun); enables the rules that depend on it",
+    )
+
+    har = commands.add_parser("validate-har", help="check every Assistants exchange in a HAR file")
+    har.add_argument("file", help="a HAR file exported from a browser, proxy or SDK log")
+
     serve = commands.add_parser("serve", help="run the bundled reference server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
@@ -53,6 +64,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             from assistants_conformance.commands.spec import run_spec
 
             return run_spec(args.file, check=args.check, out=out)
+        if args.command == "validate-stream":
+            from assistants_conformance.commands.validate import run_validate_stream
+
+            return run_validate_stream(args.file, args.operation, out)
+        if args.command == "validate-har":
+            from assistants_conformance.commands.validate import run_validate_har
+
+            return run_validate_har(args.file, out)
         if args.command == "serve":
             from assistants_conformance.reference.serve import run_serve
 

@@ -1,5 +1,6 @@
 """`make bench`: every benchmark, each reporting ratios against a baseline from the same run."""
 
-from tests.benchmarks import bench_server
+from tests.benchmarks import bench_server, bench_validators
 
+bench_validators.main()
 bench_server.main()

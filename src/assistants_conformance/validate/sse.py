@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from assistants_conformance.validate.violations import Severity, Violation
 
 _LINES = re.compile(r"\r\n|\r|\n")
+MAX_LINE = 16 << 20  # characters; a longer "line" is garbage or an attack, not an event
+MAX_FIELD_WARNINGS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,8 @@ class SSEParser:
         self._line = 0
         self._frames = 0
         self._bad_utf8 = False
+        self._skipping = False
+        self._field_warnings = 0
         self.comments = 0
         self.violations: list[Violation] = []
         self._reset()
@@ -82,16 +86,45 @@ class SSEParser:
             text, tail = text[:-1], "\r"
         lines = _LINES.split(text)
         self._carry = lines.pop() + tail
+        if self._skipping:  # inside an over-long line: drop it up to its end
+            if lines:
+                lines.pop(0)
+                self._skipping = False
+            else:
+                self._carry = tail
+        if len(self._carry) > MAX_LINE:
+            self.violations.append(
+                Violation(
+                    "SSE-LINE-001", f"a line longer than {MAX_LINE:,} characters; it was skipped", line=self._line + 1
+                )
+            )
+            self._carry, self._skipping = "", True
         out: list[Frame] = []
+        take = self._take
+        data = self._data
         for line in lines:
-            frame = self._take(line)
-            if frame is not None:
-                out.append(frame)
+            # Fast path for the two lines of every well-formed Assistants frame; all else via _take.
+            if line.startswith("data: "):
+                self._line += 1
+                if self._first_line is None:
+                    self._first_line = self._line
+                data.append(line[6:])
+            elif line.startswith("event: ") and not self._events_in_frame:
+                self._line += 1
+                if self._first_line is None:
+                    self._first_line = self._line
+                self._events_in_frame = 1
+                self._event = line[7:]
+            else:
+                frame = take(line)
+                data = self._data
+                if frame is not None:
+                    out.append(frame)
         return out
 
     def close(self) -> list[Frame]:
         """End of stream: a trailing CR ends its line; anything else unterminated is discarded."""
-        text = self._carry + self._decode(b"", final=True)
+        text = "" if self._skipping else self._carry + self._decode(b"", final=True)
         out: list[Frame] = []
         if text.endswith("\r"):
             frame = self._take(text[:-1])
@@ -141,24 +174,18 @@ class SSEParser:
             if value.isascii() and value.isdigit():
                 self._retry = int(value)
             else:
-                self.violations.append(
-                    Violation(
-                        "SSE-FIELD-001",
-                        f"`retry` must be ASCII digits, got {value[:40]!r}",
-                        severity=Severity.WARNING,
-                        line=self._line,
-                    )
-                )
+                self._field_warning(f"`retry` must be ASCII digits, got {value[:40]!r}")
         else:
-            self.violations.append(
-                Violation(
-                    "SSE-FIELD-001",
-                    f"unknown field {name[:40]!r} is ignored by clients",
-                    severity=Severity.WARNING,
-                    line=self._line,
-                )
-            )
+            self._field_warning(f"unknown field {name[:40]!r} is ignored by clients")
         return None
+
+    def _field_warning(self, message: str) -> None:
+        self._field_warnings += 1
+        if self._field_warnings > MAX_FIELD_WARNINGS:
+            return
+        if self._field_warnings == MAX_FIELD_WARNINGS:
+            message += " (further field warnings in this stream are not reported)"
+        self.violations.append(Violation("SSE-FIELD-001", message, severity=Severity.WARNING, line=self._line))
 
     def _dispatch(self) -> Frame | None:
         first = self._first_line

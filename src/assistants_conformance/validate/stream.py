@@ -85,13 +85,18 @@ class StreamValidator:
     createThreadAndRun, submitToolOuputsToRun); offline transcripts leave it None.
     """
 
-    def __init__(self, schemas: FastSchemas | None = None, *, operation: str | None = None) -> None:
+    def __init__(
+        self, schemas: FastSchemas | None = None, *, operation: str | None = None, keep_snapshots: bool = False
+    ) -> None:
         self.schemas = schemas or default_schemas()
         self.table: dict[str, EventSchema] = self.schemas.contract.event_schemas
         self.operation = operation
         self.violations: list[Violation] = []
         self.events_seen: dict[str, int] = {}
-        self.last_snapshots: dict[str, dict[str, Any]] = {}  # id → last full object streamed (deltas folded)
+        # id → last full object streamed; kept only on request (the runner compares them with GET),
+        # so that validating a long offline transcript takes constant memory.
+        self.last_snapshots: dict[str, dict[str, Any]] = {}
+        self._keep = keep_snapshots
         self._frames = 0
         self._done: int | None = None
         self._after_done_reported = False
@@ -116,6 +121,10 @@ class StreamValidator:
                 line=frame.line if frame else None,
             )
         )
+
+    def _snapshot(self, object_id: str, data: dict[str, Any]) -> None:
+        if self._keep:
+            self.last_snapshots[object_id] = data
 
     def feed(self, frame: Frame) -> None:
         self._frame = frame
@@ -217,7 +226,7 @@ class StreamValidator:
                 "STREAM-THREAD-001", "`thread.created` must be the first event, and only in a thread-and-run stream"
             )
         self._thread_id = data["id"]
-        self.last_snapshots[data["id"]] = data
+        self._snapshot(data["id"], data)
 
     # ------------------------------------------------------------------ runs
     def _on_run(self, suffix: str, data: dict[str, Any]) -> None:
@@ -266,7 +275,7 @@ class StreamValidator:
         if expected == "requires_action":
             self._check_required_action(run_id, data)
         run.status = expected
-        self.last_snapshots[run_id] = data
+        self._snapshot(run_id, data)
 
     def _check_run_children_ended(self, run_id: str, status: str) -> None:
         for item_id, item in self._items.items():
@@ -326,7 +335,7 @@ class StreamValidator:
                 self._report("STREAM-ITEM-001", f"message {message_id} was created twice")
             self._items[message_id] = _Item("message", data.get("run_id"))
             self._after_run_end(data.get("run_id"), f"message {message_id}")
-            self.last_snapshots[message_id] = data
+            self._snapshot(message_id, data)
             return
         if item is None:
             self._report(
@@ -341,11 +350,12 @@ class StreamValidator:
         if suffix in ("completed", "incomplete"):
             item.phase = "ended"
             self._check_text_fold(message_id, item, data)
+            item.texts = {}
             if self._delta_owner == message_id:
                 self._delta_owner = None
         elif item.phase == "created":
             item.phase = "in_progress"
-        self.last_snapshots[message_id] = data
+        self._snapshot(message_id, data)
 
     def _on_message_delta(self, message_id: str, item: _Item | None, data: dict[str, Any]) -> None:
         if item is None:
@@ -430,19 +440,18 @@ class StreamValidator:
             self._report("STREAM-ITEM-001", f"`thread.run.step.{suffix}` for step {step_id} after it ended")
         if suffix in ("completed", "failed", "cancelled", "expired"):
             item.phase = "ended"
-            if item.step_type == "message_creation" and suffix == "completed":
-                if item.message_id not in self._items:
-                    self._report(
-                        "STREAM-ITEM-004",
-                        f"step {step_id} says it created message {item.message_id!r}, "
-                        "which never appeared in the stream",
-                        where="/step_details/message_creation",
-                    )
+            if item.step_type == "message_creation" and suffix == "completed" and item.message_id not in self._items:
+                self._report(
+                    "STREAM-ITEM-004",
+                    f"step {step_id} says it created message {item.message_id!r}, which never appeared in the stream",
+                    where="/step_details/message_creation",
+                )
             if item.step_type == "tool_calls" and item.args:
                 self._check_tool_fold(step_id, item, details)
+            item.args, item.call_ids = {}, {}
         elif suffix == "in_progress" and item.phase == "created":
             item.phase = "in_progress"
-        self.last_snapshots[step_id] = data
+        self._snapshot(step_id, data)
 
     def _on_step_delta(self, step_id: str, item: _Item | None, data: dict[str, Any]) -> None:
         if item is None:
