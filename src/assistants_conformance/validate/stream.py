@@ -10,9 +10,10 @@ has its own check ID (see RULES). Memory stays flat: only open items and folded 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from assistants_conformance.contract.schemas import EventSchema
 from assistants_conformance.validate.schemas import FastSchemas, default_schemas
@@ -153,8 +154,8 @@ class StreamValidator:
                 self._report("STREAM-DONE-001", f"`done` must carry data {entry.literal!r}, got {frame.data[:60]!r}")
             return
         try:
-            data = json.loads(frame.data)
-        except ValueError as exc:
+            data = orjson.loads(frame.data)
+        except orjson.JSONDecodeError as exc:
             self._report(
                 "SSE-JSON-001", f"data of {name!r} is not JSON ({exc.msg} at character {exc.pos}): {frame.data[:60]!r}"
             )
