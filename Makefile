@@ -26,8 +26,8 @@ lint: install
 
 # Without BASE_URL: start the bundled reference server on a free loopback port and check it.
 conformance: install
-	$(BIN)/assistants-conformance run $(if $(BASE_URL),--base-url "$(BASE_URL)",--reference) \
-		--report-dir $(REPORT_DIR) $(if $(API_KEY),--api-key-env API_KEY)
+	$(if $(API_KEY),ASSISTANTS_API_KEY='$(API_KEY)') $(BIN)/assistants-conformance run \
+		$(if $(BASE_URL),--base-url "$(BASE_URL)",--reference) --report-dir $(REPORT_DIR)
 
 serve: install
 	$(BIN)/assistants-conformance serve

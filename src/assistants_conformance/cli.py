@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--check", action="store_true", help="also validate the document")
     spec.add_argument("--file", type=Path, help="check this document instead of the bundled one")
 
+    from assistants_conformance.commands.run import add_arguments
+
+    add_arguments(commands.add_parser("run", help="check a server against the contract and write reports"))
+    checks = commands.add_parser("checks", help="print the check catalogue")
+    checks.add_argument("--format", choices=["markdown", "json"], default="markdown")
+
     stream = commands.add_parser("validate-stream", help="check a captured SSE transcript offline")
     stream.add_argument("file", help="the raw text/event-stream body, or - for standard input")
     stream.add_argument(
@@ -64,6 +70,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             from assistants_conformance.commands.spec import run_spec
 
             return run_spec(args.file, check=args.check, out=out)
+        if args.command == "run":
+            from assistants_conformance.commands.run import run_command
+
+            return run_command(args, out)
+        if args.command == "checks":
+            from assistants_conformance.commands.checks import run_checks
+
+            return run_checks(args.format, out)
         if args.command == "validate-stream":
             from assistants_conformance.commands.validate import run_validate_stream
 

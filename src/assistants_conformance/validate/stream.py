@@ -463,12 +463,34 @@ class StreamValidator:
             return
         item.phase = "delta"
         details = (data.get("delta") or {}).get("step_details") or {}
+        if self._keep and step_id in self.last_snapshots:
+            self._fold_into_snapshot(self.last_snapshots[step_id], details)
         for call in details.get("tool_calls") or []:
             index = call["index"]
             if call.get("id"):
                 item.call_ids[index] = call["id"]
             function = call.get("function") or {}
             item.args[index] = item.args.get(index, "") + (function.get("arguments") or "")
+
+    @staticmethod
+    def _fold_into_snapshot(snapshot: dict[str, Any], details: dict[str, Any]) -> None:
+        """Apply a step delta to the step's last snapshot, as a client would, so it can be compared with GET."""
+        calls = snapshot.setdefault("step_details", {}).setdefault("tool_calls", [])
+        for call in details.get("tool_calls") or []:
+            index = call["index"]
+            while len(calls) <= index:
+                calls.append({})
+            target = calls[index]
+            for key in ("id", "type"):
+                if key in call:
+                    target[key] = call[key]
+            if "function" in call:
+                function = target.setdefault("function", {})
+                for key, value in call["function"].items():
+                    if key == "arguments":
+                        function["arguments"] = function.get("arguments", "") + (value or "")
+                    else:
+                        function[key] = value
 
     def _check_tool_fold(self, step_id: str, item: _Item, details: dict[str, Any]) -> None:
         calls = details.get("tool_calls") or []

@@ -21,11 +21,15 @@ class StreamReport:
 
 
 def validate_stream_chunks(
-    chunks: Iterable[bytes], *, operation: str | None = None, schemas: FastSchemas | None = None
+    chunks: Iterable[bytes],
+    *,
+    operation: str | None = None,
+    schemas: FastSchemas | None = None,
+    keep_snapshots: bool = False,
 ) -> StreamReport:
-    """Parse and check a stream chunk by chunk (constant memory in the stream's length)."""
+    """Parse and check a stream chunk by chunk (constant memory unless snapshots are kept)."""
     parser = SSEParser()
-    validator = StreamValidator(schemas, operation=operation)
+    validator = StreamValidator(schemas, operation=operation, keep_snapshots=keep_snapshots)
     frames = 0
     for chunk in chunks:
         for frame in parser.feed(chunk):
@@ -40,6 +44,6 @@ def validate_stream_chunks(
 
 
 def validate_stream_bytes(
-    body: bytes, *, operation: str | None = None, schemas: FastSchemas | None = None
+    body: bytes, *, operation: str | None = None, schemas: FastSchemas | None = None, keep_snapshots: bool = False
 ) -> StreamReport:
-    return validate_stream_chunks([body], operation=operation, schemas=schemas)
+    return validate_stream_chunks([body], operation=operation, schemas=schemas, keep_snapshots=keep_snapshots)

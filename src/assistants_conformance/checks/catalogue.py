@@ -1,0 +1,387 @@
+"""Every check the suite can report, by stable ID.
+
+MUST failures make a run non-conformant; SHOULD failures are warnings; MAY checks run only
+when the target's profile declares the capability. Validator rules (RESP-*, SSE-*, STREAM-*)
+and scenario checks share this one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from assistants_conformance.validate import STREAM_RULES
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+    MAY = "MAY"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    id: str
+    level: Level
+    category: str
+    requirement: str
+    spec: str  # what in the contract it enforces (operationId, schema pointer, note)
+    doc: str  # the documentation clause behind it
+
+
+_S = "#/components/schemas"
+_RAW: list[tuple[str, Level, str, str, str, str]] = [
+    # ---------------------------------------------------------------- responses
+    (
+        "RESP-ROUTE-001",
+        Level.MUST,
+        "response",
+        "Requests the suite sends reach documented operations.",
+        "#/paths",
+        "API reference: endpoint list",
+    ),
+    (
+        "RESP-STATUS-001",
+        Level.MUST,
+        "response",
+        "Every status code answered is one the operation declares.",
+        "#/paths/*/*/responses",
+        "API reference: responses; error codes guide",
+    ),
+    (
+        "RESP-MEDIA-001",
+        Level.MUST,
+        "response",
+        "The Content-Type is declared for that status.",
+        "#/paths/*/*/responses/*/content",
+        "API reference: responses are JSON, streams are text/event-stream",
+    ),
+    (
+        "RESP-HEADER-001",
+        Level.MUST,
+        "response",
+        "Declared required headers are present (Retry-After on 429).",
+        "#/components/headers/RetryAfter",
+        "Rate limits guide",
+    ),
+    (
+        "RESP-JSON-001",
+        Level.MUST,
+        "response",
+        "A JSON response body parses as JSON.",
+        "#/paths/*/*/responses",
+        "API reference",
+    ),
+    (
+        "RESP-SCHEMA-001",
+        Level.MUST,
+        "response",
+        "The body matches the schema declared for its status.",
+        f"{_S}",
+        "API reference: object definitions",
+    ),
+    # ---------------------------------------------------------------- framing (SSE)
+    (
+        "SSE-UTF8-001",
+        Level.MUST,
+        "framing",
+        "The event stream is UTF-8.",
+        "#/components/responses/RunOrStream",
+        "WHATWG HTML: server-sent events",
+    ),
+    (
+        "SSE-EOF-001",
+        Level.MUST,
+        "framing",
+        "The stream ends on a frame boundary.",
+        "#/components/responses/RunOrStream",
+        "WHATWG HTML: server-sent events",
+    ),
+    (
+        "SSE-FRAME-001",
+        Level.MUST,
+        "framing",
+        "Frames are separated by a blank line (one event field per frame).",
+        "#/components/responses/RunOrStream",
+        "WHATWG HTML: server-sent events",
+    ),
+    (
+        "SSE-FIELD-001",
+        Level.SHOULD,
+        "framing",
+        "Only the standard SSE fields are used, with valid values.",
+        "#/components/responses/RunOrStream",
+        "WHATWG HTML: server-sent events",
+    ),
+    (
+        "SSE-FIELD-002",
+        Level.MUST,
+        "framing",
+        "Every named frame carries data (frames without data are dropped).",
+        "#/components/responses/RunOrStream",
+        "WHATWG HTML: server-sent events",
+    ),
+    (
+        "SSE-LINE-001",
+        Level.MUST,
+        "framing",
+        "No line is absurdly long (over 16 MiB).",
+        "#/components/responses/RunOrStream",
+        "robustness",
+    ),
+    # ---------------------------------------------------------------- CRUD lifecycle
+    (
+        "ASST-CRUD-001",
+        Level.MUST,
+        "lifecycle",
+        "createAssistant returns the assistant with every field as sent.",
+        "createAssistant",
+        "Assistants reference: create",
+    ),
+    (
+        "ASST-CRUD-002",
+        Level.MUST,
+        "lifecycle",
+        "getAssistant returns exactly what create returned.",
+        "getAssistant",
+        "Assistants reference: retrieve",
+    ),
+    (
+        "ASST-CRUD-003",
+        Level.MUST,
+        "lifecycle",
+        "modifyAssistant is a partial update: unsent fields keep their values.",
+        "modifyAssistant",
+        "Assistants reference: modify",
+    ),
+    (
+        "ASST-CRUD-004",
+        Level.MUST,
+        "lifecycle",
+        "listAssistants includes a newly created assistant.",
+        "listAssistants",
+        "Assistants reference: list",
+    ),
+    (
+        "ASST-CRUD-005",
+        Level.MUST,
+        "lifecycle",
+        "After deleteAssistant (deleted: true) the assistant answers 404.",
+        "deleteAssistant",
+        "Assistants reference: delete",
+    ),
+    (
+        "ASST-CRUD-006",
+        Level.MUST,
+        "lifecycle",
+        "Deleting an assistant twice answers 404 the second time.",
+        "deleteAssistant",
+        "Assistants reference: delete",
+    ),
+    (
+        "ASST-CRUD-007",
+        Level.MUST,
+        "lifecycle",
+        "An unknown id answers 404 with the error envelope.",
+        "getAssistant",
+        "Error codes guide",
+    ),
+    (
+        "THREAD-001",
+        Level.MUST,
+        "lifecycle",
+        "Threads and messages: create, get, modify, list and delete behave as "
+        "documented; deleting a thread removes its messages.",
+        "createThread",
+        "Threads and Messages reference",
+    ),
+    (
+        "MSG-001",
+        Level.MUST,
+        "lifecycle",
+        "listMessages with run_id returns exactly that run's messages.",
+        "listMessages",
+        "Messages reference: list, run_id",
+    ),
+    # ---------------------------------------------------------------- pagination
+    (
+        "PAGE-001",
+        Level.MUST,
+        "pagination",
+        "Walking pages with `after` gives every item exactly once, in order.",
+        f"{_S}/ListPage",
+        "Pagination: after cursor",
+    ),
+    (
+        "PAGE-002",
+        Level.MUST,
+        "pagination",
+        "first_id and last_id are the ids of the page's first and last items.",
+        f"{_S}/ListPage",
+        "Pagination",
+    ),
+    (
+        "PAGE-003",
+        Level.MUST,
+        "pagination",
+        "has_more is true exactly when a further page exists.",
+        f"{_S}/ListPage",
+        "Pagination",
+    ),
+    (
+        "PAGE-004",
+        Level.SHOULD,
+        "pagination",
+        "`before` walks back to the previous page.",
+        f"{_S}/ListPage",
+        "Pagination: before cursor",
+    ),
+    (
+        "PAGE-005",
+        Level.MUST,
+        "pagination",
+        "limit 0 and 101 are rejected with 400.",
+        "#/components/parameters/Limit",
+        "Pagination: limit 1..100",
+    ),
+    (
+        "PAGE-006",
+        Level.MUST,
+        "pagination",
+        "`order` sorts by creation, asc or desc (default desc).",
+        "#/components/parameters/Order",
+        "Pagination: order",
+    ),
+    # ---------------------------------------------------------------- validation
+    (
+        "VALID-001",
+        Level.MUST,
+        "validation",
+        "Each documented limit accepts its boundary value.",
+        f"{_S}/CreateAssistantRequest",
+        "Assistants reference: field limits",
+    ),
+    (
+        "VALID-002",
+        Level.MUST,
+        "validation",
+        "One past each documented limit is rejected with 400 and the envelope.",
+        f"{_S}/CreateAssistantRequest",
+        "Assistants reference: field limits",
+    ),
+    (
+        "VALID-003",
+        Level.SHOULD,
+        "validation",
+        "A 400 for a bad field names it in error.param.",
+        f"{_S}/Error",
+        "Error codes guide",
+    ),
+    (
+        "VALID-004",
+        Level.MUST,
+        "validation",
+        "A malformed JSON body is a 400, not a 5xx.",
+        f"{_S}/ErrorResponse",
+        "Error codes guide",
+    ),
+    (
+        "VALID-005",
+        Level.MUST,
+        "validation",
+        "Unknown request fields are rejected with 400.",
+        f"{_S}/CreateAssistantRequest",
+        "Request bodies are closed",
+    ),
+    # ---------------------------------------------------------------- auth
+    (
+        "AUTH-001",
+        Level.MUST,
+        "auth",
+        "A request without an API key is refused with 401 and the envelope.",
+        "#/components/securitySchemes/bearerAuth",
+        "Authentication",
+    ),
+    (
+        "AUTH-002",
+        Level.MUST,
+        "auth",
+        "A request with a wrong API key is refused with 401 and the envelope.",
+        "#/components/securitySchemes/bearerAuth",
+        "Authentication",
+    ),
+    # ---------------------------------------------------------------- runs
+    (
+        "RUN-STREAM-001",
+        Level.MUST,
+        "runs",
+        "`stream: true` answers text/event-stream.",
+        "createRun",
+        "Runs reference: stream",
+    ),
+    (
+        "RUN-SNAP-001",
+        Level.MUST,
+        "runs",
+        "The final streamed run, messages and steps equal what GET returns after.",
+        "getRun",
+        "Streaming guide",
+    ),
+    (
+        "RUN-POLL-001",
+        Level.MUST,
+        "runs",
+        "A non-streamed run can be polled to a terminal status.",
+        "getRun",
+        "Runs reference: lifecycle",
+    ),
+    (
+        "RUN-TOOL-001",
+        Level.MUST,
+        "runs",
+        "tool_choice naming a function pauses the run in requires_action asking for it.",
+        "createRun",
+        "Function calling guide",
+    ),
+    (
+        "RUN-TOOL-002",
+        Level.MUST,
+        "runs",
+        "submit_tool_outputs resumes the run to completion, streamed or not.",
+        "submitToolOuputsToRun",
+        "Function calling guide",
+    ),
+    (
+        "RUN-CANCEL-001",
+        Level.MUST,
+        "runs",
+        "cancelRun moves an active run through cancelling to cancelled.",
+        "cancelRun",
+        "Runs reference: cancel",
+    ),
+    (
+        "RUN-BUSY-001",
+        Level.MUST,
+        "runs",
+        "A second run on a thread with an active run is rejected with 400.",
+        "createRun",
+        "Runs reference",
+    ),
+]
+
+_STREAM_CATEGORY = {"SSE": "framing", "STREAM": "stream"}
+_SHOULD = {"STREAM-UNKNOWN-001", "STREAM-ERROR-001"}
+
+CATALOGUE: dict[str, Check] = {row[0]: Check(*row) for row in _RAW}
+for _id, _text in STREAM_RULES.items():
+    CATALOGUE.setdefault(
+        _id,
+        Check(
+            _id,
+            Level.SHOULD if _id in _SHOULD else Level.MUST,
+            _STREAM_CATEGORY[_id.split("-")[0]],
+            _text,
+            "#/components/schemas/AssistantStreamEvent",
+            "Assistants streaming events",
+        ),
+    )

@@ -1,0 +1,139 @@
+"""`assistants-conformance run`: check a server, write reports, exit 0/1/2/3."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from assistants_conformance.checks import CATALOGUE
+from assistants_conformance.errors import UsageError
+from assistants_conformance.results import Outcome, RunResult, Verdict
+from assistants_conformance.runner import Options, run
+from assistants_conformance.target import normalise_base_url
+
+EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--base-url", help="the server to check, with or without /v1")
+    where.add_argument("--reference", action="store_true", help="start and check the bundled reference server")
+    parser.add_argument("--api-key", help="default: $ASSISTANTS_API_KEY, then $OPENAI_API_KEY")
+    parser.add_argument("--header", action="append", default=[], metavar="'Name: value'")
+    parser.add_argument("--model", default="gpt-4o-mini")
+    parser.add_argument("--only", default="", help="comma-separated check IDs to run")
+    parser.add_argument("--skip", default="", help="comma-separated check IDs to leave out")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds (total, not idle)")
+    parser.add_argument("--budget-requests", type=int, default=2000)
+    parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+
+
+def _ids(text: str, flag: str) -> set[str]:
+    ids = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(ids - set(CATALOGUE))
+    if unknown:
+        raise UsageError(
+            f"{flag}: unknown check ID(s) {', '.join(unknown)}; `assistants-conformance checks` lists them"
+        )
+    return ids
+
+
+def _headers(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, colon, content = value.partition(":")
+        if not colon or not name.strip():
+            raise UsageError(f"--header must look like 'Name: value', got {value!r}")
+        out[name.strip()] = content.strip()
+    return out
+
+
+@contextlib.contextmanager
+def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
+    if args.reference:
+        from assistants_conformance.reference import running_server
+
+        key = f"sk-ref-{secrets.token_hex(8)}"
+        with running_server(api_key=key) as server:
+            yield server.base_url, key
+        return
+    try:
+        normalise_base_url(args.base_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    yield args.base_url, args.api_key or os.environ.get("ASSISTANTS_API_KEY") or os.environ.get("OPENAI_API_KEY")
+
+
+def run_command(args: argparse.Namespace, out: TextIO) -> int:
+    if args.timeout <= 0 or args.budget_requests <= 0:
+        raise UsageError("--timeout and --budget-requests must be positive")
+    options_kw = {
+        "headers": _headers(args.header),
+        "model": args.model,
+        "only": _ids(args.only, "--only"),
+        "skip": _ids(args.skip, "--skip"),
+        "seed": args.seed,
+        "timeout": args.timeout,
+        "budget_requests": args.budget_requests,
+    }
+    with _target(args) as (base_url, key):
+        print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)
+        result = run(Options(base_url=base_url, api_key=key, **options_kw))  # type: ignore[arg-type]
+        written = write_json(result, args.report_dir, secret=key)
+    summarise(result, written, out)
+    return EXIT[result.verdict]
+
+
+def write_json(result: RunResult, directory: Path, *, secret: str | None) -> Path:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {directory}: {exc.strerror or exc}") from exc
+    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
+    if secret:
+        text = text.replace(secret, "[redacted]")
+    target = directory / "conformance.json"
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def summarise(result: RunResult, report: Path, out: TextIO) -> None:
+    counts = result.counts()
+    print("", file=out)
+    by_level = Counter((c.level, c.outcome.value) for c in result.checks)
+    for level in ("MUST", "SHOULD", "MAY"):
+        row = ", ".join(f"{n} {o}" for (lv, o), n in sorted(by_level.items()) if lv == level)
+        if row:
+            print(f"  {level:<6} {row}", file=out)
+    by_category = Counter(c.category for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.ERRORED))
+    if by_category:
+        print("  failing by category: " + ", ".join(f"{k} {v}" for k, v in by_category.most_common()), file=out)
+    for check in result.checks:
+        if check.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.WARNED):
+            first = check.findings[0].message if check.findings else check.reason
+            print(f"  {check.outcome.value.upper():8} {check.id}: {first[:160]}", file=out)
+    slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
+    if slow:
+        print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
+    leaked = result.resources.get("leaked") or []
+    print(
+        f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} deleted"
+        + (f", {len(leaked)} LEFT BEHIND: {', '.join(leaked[:5])}" if leaked else ""),
+        file=out,
+    )
+    print(f"\n{result.verdict.value.upper()}: {result.verdict_reason}", file=out)
+    print(
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['warned']} warned, {counts['skipped']} "
+        f"skipped, {counts['errored']} errored in {result.duration_s:.1f} s; report: {report}",
+        file=out,
+    )
+    sys.stdout.flush()

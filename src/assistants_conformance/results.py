@@ -1,0 +1,85 @@
+"""One results model, frozen values; JSON (`to_dict`) is its canonical form."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    WARNED = "warned"
+    SKIPPED = "skipped"
+    ERRORED = "errored"
+
+
+class Verdict(StrEnum):
+    CONFORMANT = "conformant"
+    NON_CONFORMANT = "non-conformant"
+    INCOMPLETE = "incomplete"
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its response, secrets redacted, large bodies truncated with their size."""
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: str
+    status: int | None
+    response_headers: dict[str, str]
+    response_body: str
+    response_size: int
+    elapsed_ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    message: str
+    where: str = ""
+    spec: str = ""
+    severity: str = "error"
+    exchange: int | None = None  # index into RunResult.exchanges
+    frame: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    id: str
+    level: str
+    category: str
+    requirement: str
+    outcome: Outcome
+    findings: tuple[Finding, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    tool_version: str
+    spec_sha256: str
+    target: str
+    seed: int
+    started_at: str
+    finished_at: str
+    duration_s: float
+    verdict: Verdict
+    verdict_reason: str
+    checks: tuple[CheckResult, ...]
+    exchanges: tuple[Exchange, ...]
+    coverage: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": "assistants-conformance/report/1", **asdict(self)}
+
+    def counts(self) -> dict[str, int]:
+        out = {o.value: 0 for o in Outcome}
+        for check in self.checks:
+            out[check.outcome.value] += 1
+        return out

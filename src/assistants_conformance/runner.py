@@ -1,0 +1,170 @@
+"""Plans and runs the scenarios against one target and returns the results model.
+
+Kind to real targets: everything created is tagged with the run id in metadata and deleted
+at the end in reverse order (also on failure and Ctrl-C), requests are bounded by a budget and
+a time limit, and an exhausted budget makes the verdict incomplete, never a pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from assistants_conformance import __version__
+from assistants_conformance.checks import CATALOGUE, Level
+from assistants_conformance.context import TAG, Context
+from assistants_conformance.contract import spec_path
+from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.results import CheckResult, Outcome, RunResult, Verdict
+from assistants_conformance.scenarios import SCENARIOS
+from assistants_conformance.target import BudgetExhausted, Target
+
+
+@dataclass
+class Options:
+    base_url: str
+    api_key: str | None
+    headers: dict[str, str] = field(default_factory=dict)
+    model: str = "gpt-4o-mini"
+    only: set[str] = field(default_factory=set)
+    skip: set[str] = field(default_factory=set)
+    seed: int = 0
+    timeout: float = 30.0
+    budget_requests: int = 2000
+    time_limit: float = 900.0
+    poll_timeout: float = 60.0
+
+
+def selected(options: Options) -> list[str]:
+    return [i for i in CATALOGUE if (not options.only or i in options.only) and i not in options.skip]
+
+
+def run(options: Options) -> RunResult:
+    started = datetime.now(UTC)
+    began = time.monotonic()
+    run_id = f"conf_{secrets.token_hex(6)}"
+    target = Target(
+        options.base_url,
+        options.api_key,
+        headers=options.headers,
+        timeout=options.timeout,
+        budget_requests=options.budget_requests,
+        deadline_s=options.time_limit,
+    )
+    ctx = Context(target, run_id, options.model, options.poll_timeout)
+    wanted = set(selected(options))
+    incomplete: list[str] = []
+    try:
+        probe = target.request("GET", "/assistants", params={"limit": 1})
+        if probe.status >= 500 and probe.status != 503:
+            incomplete.append(f"the target answers {probe.status} to a plain list request")
+        for scenario in SCENARIOS:
+            if not wanted & set(scenario.checks) and not options.only & {"RESP", "STREAM", "SSE"}:
+                continue
+            try:
+                scenario.run(ctx)
+            except BudgetExhausted as exc:
+                incomplete.append(str(exc))
+                break
+            except TargetUnreachable as exc:
+                for check in scenario.checks:
+                    ctx.errored.setdefault(check, f"scenario {scenario.name}: {exc}")
+            except Exception as exc:  # a tool bug must not hide the rest of the run
+                for check in scenario.checks:
+                    ctx.errored.setdefault(
+                        check,
+                        f"scenario {scenario.name} stopped: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}",
+                    )
+    finally:
+        resources = _clean_up(ctx)
+        target.close()
+    checks = tuple(_result(ctx, check_id) for check_id in CATALOGUE if check_id in wanted)
+    verdict, reason = _verdict(checks, incomplete)
+    return RunResult(
+        tool_version=__version__,
+        spec_sha256=hashlib.sha256(spec_path().read_bytes()).hexdigest(),
+        target=target.base_url,
+        seed=options.seed,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        duration_s=round(time.monotonic() - began, 2),
+        verdict=verdict,
+        verdict_reason=reason,
+        checks=checks,
+        exchanges=tuple(target.exchanges),
+        coverage={
+            "operations": {op: dict(statuses) for op, statuses in ctx.coverage.items()},
+            "events": dict(ctx.events),
+            "requests": target.used,
+            "timings_ms": {op: round(sorted(t)[len(t) // 2] * 1000, 1) for op, t in ctx.timings.items()},
+        },
+        resources=resources,
+        profile={"model": options.model, "run_id": run_id},
+    )
+
+
+def _clean_up(ctx: Context) -> dict[str, Any]:
+    """Delete what the run created, newest first, and sweep tagged assistants it may have missed."""
+    created = [path for _, path in ctx.created]
+    left: list[str] = []
+    deleted = 0
+    target = ctx.target
+    target.budget = target.used + len(created) + 50  # cleaning up is always allowed
+    target.deadline = time.monotonic() + 120
+    for path in reversed(created):
+        if path in ctx.deleted:
+            deleted += 1
+            continue
+        try:
+            response = target.request("DELETE", path)
+        except (TargetUnreachable, BudgetExhausted):
+            left.append(path)
+            continue
+        if response.status in (200, 404):
+            deleted += 1
+            ctx.deleted.add(path)
+        else:
+            left.append(path)
+    try:
+        listed = target.request("GET", "/assistants", params={"limit": 100}).json() or {}
+        for item in listed.get("data", []) if isinstance(listed, dict) else []:
+            if isinstance(item, dict) and (item.get("metadata") or {}).get(TAG) == ctx.run_id:
+                path = f"/assistants/{item['id']}"
+                if path not in ctx.deleted and target.request("DELETE", path).status in (200, 404):
+                    deleted += 1
+    except (TargetUnreachable, BudgetExhausted, AttributeError, TypeError):
+        pass
+    return {"created": len(created), "deleted": deleted, "leaked": left, "tag": {TAG: ctx.run_id}}
+
+
+def _result(ctx: Context, check_id: str) -> CheckResult:
+    check = CATALOGUE[check_id]
+    findings = tuple(ctx.findings.get(check_id, ()))
+    base = {"id": check.id, "level": check.level.value, "category": check.category, "requirement": check.requirement}
+    if check_id in ctx.errored:
+        return CheckResult(**base, outcome=Outcome.ERRORED, findings=findings, reason=ctx.errored[check_id])
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        outcome = Outcome.FAILED if check.level is Level.MUST else Outcome.WARNED
+        return CheckResult(**base, outcome=outcome, findings=findings)
+    if findings:
+        return CheckResult(**base, outcome=Outcome.WARNED, findings=findings)
+    if check_id in ctx.exercised:
+        return CheckResult(**base, outcome=Outcome.PASSED)
+    return CheckResult(**base, outcome=Outcome.SKIPPED, reason="not exercised by this run")
+
+
+def _verdict(checks: tuple[CheckResult, ...], incomplete: list[str]) -> tuple[Verdict, str]:
+    failed = [c.id for c in checks if c.outcome is Outcome.FAILED]
+    errored = [c.id for c in checks if c.outcome is Outcome.ERRORED]
+    if failed:
+        extra = f"; the run was also incomplete ({'; '.join(incomplete)})" if incomplete else ""
+        return Verdict.NON_CONFORMANT, f"{len(failed)} MUST check(s) failed: {', '.join(failed[:8])}{extra}"
+    if incomplete or errored:
+        why = incomplete + ([f"{len(errored)} check(s) could not run: {', '.join(errored[:8])}"] if errored else [])
+        return Verdict.INCOMPLETE, "; ".join(why)
+    return Verdict.CONFORMANT, "every selected MUST check passed"

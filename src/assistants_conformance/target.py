@@ -1,0 +1,196 @@
+"""The server under test: one httpx client with auth, deadlines, 429 handling, budget and redaction.
+
+Every exchange is recorded (secrets redacted, bodies truncated) so that findings can point at
+their evidence. The API key is sent only to the target's own origin: redirects are not
+followed, so a redirect to another host can never receive it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.results import Exchange
+
+EXCERPT = 4096
+REDACTED = "[redacted]"
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
+
+
+class BudgetExhausted(Exception):
+    """The run used its request budget or its time; what is left is not checked."""
+
+
+def normalise_base_url(url: str) -> str:
+    """`https://h`, `https://h/` and `https://h/v1` all mean the API root `https://h/v1`."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"--base-url must be an http(s) URL, got {url!r}")
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1"):
+        path += "/v1"
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: httpx.Headers
+    content: bytes
+    exchange: int  # index of the recorded exchange
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.content)
+        except ValueError:
+            return None
+
+
+class Target:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30.0,
+        budget_requests: int = 2000,
+        deadline_s: float = 600.0,
+        max_body: int = 8 << 20,
+        retries_429: int = 3,
+        on_exchange: Callable[[str, int, bytes, httpx.Headers, str], None] | None = None,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self.api_key = api_key or ""
+        self.timeout = timeout
+        self.budget = budget_requests
+        self.used = 0
+        self.deadline = time.monotonic() + deadline_s
+        self.max_body = max_body
+        self.retries_429 = retries_429
+        self.exchanges: list[Exchange] = []
+        self.on_exchange = on_exchange
+        self._headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
+        if self.api_key:
+            self._headers["Authorization"] = f"Bearer {self.api_key}"
+        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ---------------------------------------------------------------- recording
+    def scrub(self, text: str) -> str:
+        return text.replace(self.api_key, REDACTED) if self.api_key else text
+
+    def _redact(self, headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
+        return {k: (REDACTED if k.lower() in SECRET_HEADERS else self.scrub(v)) for k, v in headers.items()}
+
+    def _excerpt(self, body: bytes) -> str:
+        text = body[:EXCERPT].decode("utf-8", "replace")
+        if len(body) > EXCERPT:
+            text += f"\n… [truncated: {len(body):,} bytes in all]"
+        return self.scrub(text)
+
+    def _record(
+        self,
+        method: str,
+        url: str,
+        sent: dict[str, str],
+        body: bytes,
+        status: int | None,
+        headers: httpx.Headers | None,
+        content: bytes,
+        began: float,
+        error: str | None = None,
+    ) -> int:
+        self.exchanges.append(
+            Exchange(
+                method=method,
+                url=self.scrub(url),
+                request_headers=self._redact(sent),
+                request_body=self._excerpt(body),
+                status=status,
+                response_headers=self._redact(headers or {}),
+                response_body=self._excerpt(content),
+                response_size=len(content),
+                elapsed_ms=round((time.monotonic() - began) * 1000, 1),
+                error=error,
+            )
+        )
+        return len(self.exchanges) - 1
+
+    # ---------------------------------------------------------------- sending
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        raw: bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        stream: bool = False,
+    ) -> Response:
+        """Send one request (reading at most max_body bytes within the total deadline)."""
+        if self.used >= self.budget:
+            raise BudgetExhausted(f"the request budget ({self.budget}) is used up")
+        if time.monotonic() > self.deadline:
+            raise BudgetExhausted("the run's time limit was reached")
+        sent = dict(self._headers)
+        if not auth:
+            sent.pop("Authorization", None)
+        sent.update(headers or {})
+        body = raw if raw is not None else (json.dumps(json_body).encode() if json_body is not None else b"")
+        if body:
+            sent.setdefault("Content-Type", "application/json")
+        if stream:
+            sent["Accept"] = "text/event-stream"
+        url = self.base_url + path
+        for attempt in range(self.retries_429 + 1):
+            self.used += 1
+            began = time.monotonic()
+            try:
+                status, got, content = self._send(method, url, sent, body, params)
+            except httpx.HTTPError as exc:
+                message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
+                self._record(method, url, sent, body, None, None, b"", began, error=message)
+                raise TargetUnreachable(f"{method} {self.scrub(url)}: {message}") from exc
+            index = self._record(method, str(httpx.URL(url, params=params)), sent, body, status, got, content, began)
+            if self.on_exchange is not None:
+                self.on_exchange(method, status, content, got, url)
+            if status == 429 and attempt < self.retries_429:
+                time.sleep(min(_retry_after(got.get("retry-after")), 10.0))
+                continue
+            return Response(status, got, content, index)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, params: dict[str, Any] | None
+    ) -> tuple[int, httpx.Headers, bytes]:
+        deadline = time.monotonic() + self.timeout
+        with self.client.stream(method, url, headers=headers, content=body or None, params=params) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_body:
+                    raise httpx.ReadError(f"the response exceeded {self.max_body:,} bytes; reading stopped")
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout(f"the response did not finish within {self.timeout:g} s")
+            return response.status_code, response.headers, b"".join(chunks)
+
+
+def _retry_after(value: str | None) -> float:
+    try:
+        return max(0.0, float(value)) if value else 1.0
+    except ValueError:
+        return 1.0
