@@ -28,6 +28,13 @@ class BudgetExhausted(Exception):
     """The run used its request budget or its time; what is left is not checked."""
 
 
+class RateLimited(TargetUnreachable):
+    """The target still answered 429 after the bounded retries; the check cannot be judged."""
+
+
+MAX_RATE_LIMITED = 5  # requests that stay 429 after retries before the whole run gives up
+
+
 def normalise_base_url(url: str) -> str:
     """`https://h`, `https://h/` and `https://h/v1` all mean the API root `https://h/v1`."""
     parts = urlsplit(url)
@@ -76,6 +83,7 @@ class Target:
         self.max_body = max_body
         self.retries_429 = retries_429
         self.exchanges: list[Exchange] = []
+        self.rate_limited = 0
         self.on_exchange = on_exchange
         self._headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
         if self.api_key:
@@ -169,6 +177,11 @@ class Target:
             if status == 429 and attempt < self.retries_429:
                 time.sleep(min(_retry_after(got.get("retry-after")), 10.0))
                 continue
+            if status == 429:
+                self.rate_limited += 1
+                if self.rate_limited >= MAX_RATE_LIMITED:
+                    raise BudgetExhausted(f"the target kept answering 429 ({self.rate_limited} requests gave up)")
+                raise RateLimited(f"{method} {self.scrub(url)} stayed rate limited after {self.retries_429} retries")
             return Response(status, got, content, index)
         raise AssertionError("unreachable")  # pragma: no cover
 
