@@ -22,10 +22,13 @@ THREAD = re.compile(r"^/v1/threads/([^/]+)$")
 RUN_GET = re.compile(r"^/v1/threads/[^/]+/runs/[^/]+$")
 
 
-def run_against(fault: Fault | None) -> RunResult:
+def run_against(fault: Fault | None, max_examples: int = 0) -> RunResult:
+    """One run; the property phase is off unless asked for (its own tests below exercise it)."""
     app = create_app(api_key=KEY)
     with running_server(api_key=KEY, app=FaultyApp(app, fault) if fault else app) as server:
-        return run(Options(base_url=server.root, api_key=KEY, poll_timeout=3.0, timeout=10.0))
+        return run(
+            Options(base_url=server.root, api_key=KEY, poll_timeout=3.0, timeout=10.0, max_examples=max_examples)
+        )
 
 
 def outcomes(result: RunResult, outcome: Outcome) -> set[str]:
@@ -33,8 +36,8 @@ def outcomes(result: RunResult, outcome: Outcome) -> set[str]:
 
 
 def test_reference_server_is_conformant() -> None:
-    """The clean reference server: no failure, nothing errored, every resource deleted."""
-    result = run_against(None)
+    """The clean reference server, property phase included: no failure, nothing errored, all deleted."""
+    result = run_against(None, max_examples=10)
     assert outcomes(result, Outcome.FAILED) == set()
     assert outcomes(result, Outcome.ERRORED) == set()
     assert outcomes(result, Outcome.WARNED) == set()
@@ -357,3 +360,42 @@ def test_bad_run_arguments_exit_2(capsys: pytest.CaptureFixture[str], argv: list
     """Usage errors are one line and exit 2."""
     assert main(argv, stdout=io.StringIO()) == 2
     assert message in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- property phase
+def _crash_on_bad_body(req: Req) -> Res | None:
+    """A server that parses the body without guarding against non-JSON or non-object bodies."""
+    if req.method == "POST" and req.path == "/v1/assistants" and not isinstance(req.json(), dict):
+        return answer(500, {"error": {"message": "boom", "type": "server_error", "param": None, "code": None}})
+    return None
+
+
+def _accept_anything(req: Req) -> Res | None:
+    body = req.json()
+    if req.method == "POST" and req.path == "/v1/assistants" and isinstance(body, dict):
+        set_json_body(req, {"model": str(body.get("model")) or "m"})
+    return None
+
+
+def _refuse_thread_metadata(req: Req) -> Res | None:
+    body = req.json()
+    if req.method == "POST" and req.path == "/v1/threads" and isinstance(body, dict) and body.get("metadata"):
+        return error(400, "metadata is not supported", "metadata")
+    return None
+
+
+PROPERTY_FAULTS: list[tuple[Fault, str, Outcome]] = [
+    (Fault("500 on a body that is not a JSON object", before=_crash_on_bad_body), "PROP-5XX-001", Outcome.FAILED),
+    (Fault("invalid assistants accepted", before=_accept_anything), "PROP-NEG-001", Outcome.FAILED),
+    (Fault("thread metadata refused", before=_refuse_thread_metadata), "PROP-POS-001", Outcome.WARNED),
+]
+
+
+@pytest.mark.parametrize(("fault", "check", "outcome"), PROPERTY_FAULTS, ids=[f.name for f, _, _ in PROPERTY_FAULTS])
+def test_property_phase_finds_its_fault(fault: Fault, check: str, outcome: Outcome) -> None:
+    """Generated requests expose the fault; the clean server shows none of them (see the conformant test)."""
+    app = create_app(api_key=KEY)
+    with running_server(api_key=KEY, app=FaultyApp(app, fault)) as server:
+        result = run(Options(base_url=server.root, api_key=KEY, only={check}, max_examples=15, seed=1))
+    assert {c.id: c.outcome for c in result.checks} == {check: outcome}
+    assert result.resources["leaked"] == []

@@ -18,9 +18,20 @@ TAG = "conformance_run"
 
 
 class Context:
-    def __init__(self, target: Target, run_id: str, model: str, poll_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        target: Target,
+        run_id: str,
+        model: str,
+        poll_timeout: float = 60.0,
+        *,
+        seed: int = 0,
+        max_examples: int = 10,
+    ) -> None:
         self.target = target
         self.poll_timeout = poll_timeout
+        self.seed = seed
+        self.max_examples = max_examples
         self.run_id = run_id
         self.model = model
         self.findings: dict[str, list[Finding]] = defaultdict(list)

@@ -37,6 +37,7 @@ class Options:
     budget_requests: int = 2000
     time_limit: float = 900.0
     poll_timeout: float = 60.0
+    max_examples: int = 10
 
 
 def selected(options: Options) -> list[str]:
@@ -55,7 +56,9 @@ def run(options: Options) -> RunResult:
         budget_requests=options.budget_requests,
         deadline_s=options.time_limit,
     )
-    ctx = Context(target, run_id, options.model, options.poll_timeout)
+    ctx = Context(
+        target, run_id, options.model, options.poll_timeout, seed=options.seed, max_examples=options.max_examples
+    )
     wanted = set(selected(options))
     incomplete: list[str] = []
     try:

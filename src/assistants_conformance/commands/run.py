@@ -31,7 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="gpt-4o-mini")
     parser.add_argument("--only", default="", help="comma-separated check IDs to run")
     parser.add_argument("--skip", default="", help="comma-separated check IDs to leave out")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the property phase (reproducible runs)")
+    parser.add_argument("--max-examples", type=int, default=10, help="generated requests per operation and mode")
     parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds (total, not idle)")
     parser.add_argument("--budget-requests", type=int, default=2000)
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
@@ -74,14 +75,15 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
-    if args.timeout <= 0 or args.budget_requests <= 0:
-        raise UsageError("--timeout and --budget-requests must be positive")
+    if args.timeout <= 0 or args.budget_requests <= 0 or args.max_examples < 0:
+        raise UsageError("--timeout and --budget-requests must be positive, --max-examples not negative")
     options_kw = {
         "headers": _headers(args.header),
         "model": args.model,
         "only": _ids(args.only, "--only"),
         "skip": _ids(args.skip, "--skip"),
         "seed": args.seed,
+        "max_examples": args.max_examples,
         "timeout": args.timeout,
         "budget_requests": args.budget_requests,
     }

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from assistants_conformance.context import Context
-from assistants_conformance.scenarios import assistants, auth, pagination, runs, threads, validation
+from assistants_conformance.scenarios import assistants, auth, pagination, properties, runs, threads, validation
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,4 +36,5 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         runs.run,
     ),
+    Scenario("properties", ("PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001"), properties.run),
 )

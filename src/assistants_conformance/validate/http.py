@@ -91,7 +91,7 @@ class ResponseValidator:
             ]
         pointer, response = declared
         found: list[Violation] = []
-        lowered = {k.lower(): v for k, v in headers.items()}
+        lowered = {k.lower(): ", ".join(v) if isinstance(v, list | tuple) else v for k, v in headers.items()}
         for name, header in (response.get("headers") or {}).items():
             if "$ref" in header:
                 header = resolve_pointer(self.contract.document, header["$ref"])

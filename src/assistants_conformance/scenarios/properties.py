@@ -1,0 +1,161 @@
+"""The property phase: Schemathesis generates valid and invalid requests for every operation
+from the same contract; every answer goes through our validators.
+
+Negative cases count only when the contract is broken in the body, query or path: headers
+(auth, OpenAI-Beta) are always sent by us, so a case negative only in its headers is sent as a
+valid request. Objects that generated requests create are recorded for clean-up.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from schemathesis.core.parameters import ParameterLocation
+
+from assistants_conformance.context import Context
+from assistants_conformance.contract import load_document
+from assistants_conformance.results import Exchange, Finding
+from assistants_conformance.target import BudgetExhausted, normalise_base_url
+from assistants_conformance.validate import validate_response
+
+CREATES = {
+    "createAssistant": "/assistants/{id}",
+    "createThread": "/threads/{id}",
+    "createThreadAndRun": "/threads/{thread_id}",
+}
+MAX_FINDINGS_PER_CHECK = 20
+
+
+def _contract_for_generation() -> dict[str, Any]:
+    """The contract without the OpenAI-Beta header parameter (we always send it ourselves)."""
+    doc = copy.deepcopy(load_document())
+    beta = "#/components/parameters/OpenAIBeta"
+    for item in doc["paths"].values():
+        if "parameters" in item:
+            item["parameters"] = [p for p in item["parameters"] if p.get("$ref") != beta]
+        for value in item.values():
+            if isinstance(value, dict) and "parameters" in value:
+                value["parameters"] = [p for p in value["parameters"] if p.get("$ref") != beta]
+    return doc
+
+
+def _negative_outside_headers(case: Any) -> bool:
+    """Whether the case breaks the contract where a server must notice: body, path or a declared query
+    parameter. Unknown query parameters are not a contract violation (servers ignore them)."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    mutations = getattr(data, "mutations", None)
+    if mutations:
+        return any(
+            m.parameter_location is not ParameterLocation.HEADER
+            and not (m.parameter_location is ParameterLocation.QUERY and "additionalProperties" in m.keywords)
+            for m in mutations
+        )
+    components = getattr(case.meta, "components", {}) or {}
+    return any(
+        location is not ParameterLocation.HEADER and info.mode is schemathesis.GenerationMode.NEGATIVE
+        for location, info in components.items()
+    )
+
+
+def run(ctx: Context) -> None:
+    if ctx.max_examples <= 0:  # --max-examples 0 turns the phase off; its checks are then skipped
+        return
+    target = ctx.target
+    schema = schemathesis.openapi.from_dict(_contract_for_generation())
+    headers = (
+        {"Authorization": f"Bearer {target.api_key}", "OpenAI-Beta": "assistants=v2"}
+        if target.api_key
+        else {"OpenAI-Beta": "assistants=v2"}
+    )
+    base = normalise_base_url(target.base_url)
+    for result in schema.get_all_operations():
+        op = result.ok()
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+
+            @seed(ctx.seed)
+            @settings(
+                max_examples=ctx.max_examples,
+                deadline=None,
+                database=None,
+                derandomize=False,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.generate],
+            )
+            @given(case=op.as_strategy(generation_mode=mode))
+            def exercise(case: Any) -> None:
+                if target.used >= target.budget or time.monotonic() > target.deadline:
+                    raise BudgetExhausted("the request budget or time ran out during the property phase")
+                target.used += 1
+                began = time.monotonic()
+                response = case.call(base_url=base, headers=headers, timeout=target.timeout, allow_redirects=False)
+                _judge(
+                    ctx, case, response, case.operation.definition.raw.get("operationId", case.operation.label), began
+                )
+
+            try:
+                exercise()
+            except BudgetExhausted:
+                raise
+            except Exception as exc:  # Hypothesis re-raises what a case raised: a transport failure
+                ctx.errored.setdefault(
+                    "PROP-5XX-001", f"{op.label}: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
+                )
+    ctx.exercised.update({"PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001"})
+
+
+def _judge(ctx: Context, case: Any, response: Any, operation_id: str, began: float) -> None:
+    status = response.status_code
+    url = ctx.target.base_url + case.formatted_path
+    content = response.content or b""
+    found = validate_response(case.method, url, status, dict(response.headers), content)
+    ctx.coverage[operation_id][str(status)] += 1
+    negative = _negative_outside_headers(case)
+    problems: list[tuple[str, str]] = [(v.check, v.message) for v in found]
+    if status >= 500:
+        problems.append(("PROP-5XX-001", f"{case.method} {case.formatted_path} answered {status}"))
+    if negative and status < 400:
+        mutation = getattr(getattr(case.meta, "phase", None), "data", None)
+        why = getattr(mutation, "description", "") or "an invalid request"
+        problems.append(("PROP-NEG-001", f"{case.method} {case.formatted_path} with {why} was accepted ({status})"))
+    if not negative and status in (400, 422) and "{" not in case.operation.path:
+        problems.append(("PROP-POS-001", f"a valid {case.method} {case.operation.path} was refused with {status}"))
+    if status == 200 and operation_id in CREATES:
+        body = response.json() if content else None
+        if isinstance(body, dict) and isinstance(body.get("id"), str):
+            path = CREATES[operation_id].format(id=body["id"], thread_id=body.get("thread_id", body["id"]))
+            ctx.created_resource(operation_id, path)
+    ctx.exercised.update({check for check, _ in problems})
+    if not problems:
+        return
+    index = _record(ctx, case, response, content, began)
+    for check, message in problems:
+        if len(ctx.findings[check]) < MAX_FINDINGS_PER_CHECK:
+            ctx.findings[check].append(Finding(ctx.target.scrub(message), exchange=index))
+
+
+def _flat(headers: Any) -> dict[str, str]:
+    return {k: ", ".join(v) if isinstance(v, list | tuple) else str(v) for k, v in dict(headers).items()}
+
+
+def _record(ctx: Context, case: Any, response: Any, content: bytes, began: float) -> int:
+    target = ctx.target
+    request = response.request
+    body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
+    target.exchanges.append(
+        Exchange(
+            method=case.method,
+            url=target.scrub(str(request.url)),
+            request_headers=target._redact(_flat(request.headers)),
+            request_body=target._excerpt(body),
+            status=response.status_code,
+            response_headers=target._redact(_flat(response.headers)),
+            response_body=target._excerpt(content),
+            response_size=len(content),
+            elapsed_ms=round((time.monotonic() - began) * 1000, 1),
+        )
+    )
+    return len(target.exchanges) - 1
