@@ -263,6 +263,16 @@ def _polled_never_finishes(req: Req, res: Res) -> None:
         set_json(res, body)
 
 
+def _busy_thread_accepts_runs(req: Req, res: Res) -> None:
+    """A server without the one-active-run rule: it pretends to start the second run."""
+    body = res.json()
+    if res.status == 400 and isinstance(body, dict) and body["error"].get("code") == "thread_busy":
+        from tests import samples
+
+        res.status = 200
+        set_json(res, {**samples.run("queued"), "id": "run_second", "thread_id": req.path.split("/")[3]})
+
+
 FAULTS: list[tuple[Fault, set[str]]] = [
     (Fault("missing auth accepted", before=lambda r: _inject_auth(r)), {"AUTH-001"}),
     (Fault("any key accepted", before=lambda r: _any_key(r)), {"AUTH-002"}),
@@ -291,6 +301,7 @@ FAULTS: list[tuple[Fault, set[str]]] = [
     (Fault("tool_choice ignored", before=lambda r: _ignore_tool_choice(r)), {"RUN-TOOL-001"}),
     (Fault("submit_tool_outputs refused", before=_submit_refused), {"RUN-TOOL-002", "RUN-STREAM-001"}),
     (Fault("cancel refused", before=_cancel_refused), {"RUN-CANCEL-001"}),
+    (Fault("second run on a busy thread accepted", after=_busy_thread_accepts_runs), {"RUN-BUSY-001"}),
     (Fault("polled run never finishes", after=_polled_never_finishes), {"RUN-POLL-001", "RUN-SNAP-001"}),
 ]
 
