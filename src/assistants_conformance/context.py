@@ -27,8 +27,10 @@ class Context:
         *,
         seed: int = 0,
         max_examples: int = 10,
+        capabilities: dict[str, bool] | None = None,
     ) -> None:
         self.target = target
+        self.capabilities = capabilities if capabilities is not None else {}
         self.poll_timeout = poll_timeout
         self.seed = seed
         self.max_examples = max_examples
@@ -88,6 +90,10 @@ class Context:
     def _operation(self, method: str, url: str) -> str:
         route = self.router.match(method, url)
         return route.operation.operation_id if route else f"{method} (undocumented)"
+
+    def can(self, capability: str) -> bool:
+        """Whether the profile lets the run exercise this capability (all do by default)."""
+        return self.capabilities.get(capability, True)
 
     def expect(
         self,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +21,9 @@ from assistants_conformance.checks import CATALOGUE, Level
 from assistants_conformance.context import TAG, Context
 from assistants_conformance.contract import spec_path
 from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.profile import Profile
 from assistants_conformance.results import CheckResult, Outcome, RunResult, Verdict
-from assistants_conformance.scenarios import SCENARIOS
+from assistants_conformance.scenarios import SCENARIOS, Scenario
 from assistants_conformance.target import BudgetExhausted, Target
 
 
@@ -38,6 +41,9 @@ class Options:
     time_limit: float = 900.0
     poll_timeout: float = 60.0
     max_examples: int = 10
+    workers: int = 1
+    profile: Profile = field(default_factory=Profile)
+    progress: Callable[[str], None] | None = None
 
 
 def selected(options: Options) -> list[str]:
@@ -57,7 +63,13 @@ def run(options: Options) -> RunResult:
         deadline_s=options.time_limit,
     )
     ctx = Context(
-        target, run_id, options.model, options.poll_timeout, seed=options.seed, max_examples=options.max_examples
+        target,
+        run_id,
+        options.profile.model or options.model,
+        options.poll_timeout,
+        seed=options.seed,
+        max_examples=options.max_examples,
+        capabilities=options.profile.capabilities,
     )
     wanted = set(selected(options))
     incomplete: list[str] = []
@@ -65,27 +77,15 @@ def run(options: Options) -> RunResult:
         probe = target.request("GET", "/assistants", params={"limit": 1})
         if probe.status >= 500 and probe.status != 503:
             incomplete.append(f"the target answers {probe.status} to a plain list request")
-        for scenario in SCENARIOS:
-            if not wanted & set(scenario.checks) and not options.only & {"RESP", "STREAM", "SSE"}:
-                continue
-            try:
-                scenario.run(ctx)
-            except BudgetExhausted as exc:
-                incomplete.append(str(exc))
-                break
-            except TargetUnreachable as exc:
-                for check in scenario.checks:
-                    ctx.errored.setdefault(check, f"scenario {scenario.name}: {exc}")
-            except Exception as exc:  # a tool bug must not hide the rest of the run
-                for check in scenario.checks:
-                    ctx.errored.setdefault(
-                        check,
-                        f"scenario {scenario.name} stopped: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}",
-                    )
+        chosen = [sc for sc in SCENARIOS if wanted & set(sc.checks) or options.only & {"RESP", "STREAM", "SSE"}]
+        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+            for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options), chosen):
+                if outcome:
+                    incomplete.append(outcome)
     finally:
         resources = _clean_up(ctx)
         target.close()
-    checks = tuple(_result(ctx, check_id) for check_id in CATALOGUE if check_id in wanted)
+    checks = tuple(_result(ctx, check_id, options.profile) for check_id in CATALOGUE if check_id in wanted)
     verdict, reason = _verdict(checks, incomplete)
     return RunResult(
         tool_version=__version__,
@@ -106,8 +106,37 @@ def run(options: Options) -> RunResult:
             "timings_ms": {op: round(sorted(t)[len(t) // 2] * 1000, 1) for op, t in ctx.timings.items()},
         },
         resources=resources,
-        profile={"model": options.model, "run_id": run_id},
+        profile={**options.profile.to_dict(), "model": ctx.model, "run_id": run_id},
     )
+
+
+def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | None:
+    """Run one scenario; returns why the run is incomplete, if it became so."""
+    target = ctx.target
+    began, used = time.monotonic(), target.used
+    note = "ok"
+    try:
+        scenario.run(ctx)
+    except BudgetExhausted as exc:
+        note = f"incomplete: {exc}"
+        return str(exc)
+    except TargetUnreachable as exc:
+        note = f"errored: {exc}"
+        for check in scenario.checks:
+            ctx.errored.setdefault(check, f"scenario {scenario.name}: {exc}")
+    except Exception as exc:  # a tool bug must not hide the rest of the run
+        note = f"errored: {exc.__class__.__name__}"
+        for check in scenario.checks:
+            ctx.errored.setdefault(
+                check, f"scenario {scenario.name} stopped: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
+            )
+    finally:
+        if options.progress is not None:
+            options.progress(
+                f"  {scenario.name:<18} {note[:90]:<12} {target.used - used:>5} requests "
+                f"{time.monotonic() - began:6.1f} s"
+            )
+    return None
 
 
 def _clean_up(ctx: Context) -> dict[str, Any]:
@@ -144,10 +173,12 @@ def _clean_up(ctx: Context) -> dict[str, Any]:
     return {"created": len(created), "deleted": deleted, "leaked": left, "tag": {TAG: ctx.run_id}}
 
 
-def _result(ctx: Context, check_id: str) -> CheckResult:
+def _result(ctx: Context, check_id: str, profile: Profile) -> CheckResult:
     check = CATALOGUE[check_id]
     findings = tuple(ctx.findings.get(check_id, ()))
     base = {"id": check.id, "level": check.level.value, "category": check.category, "requirement": check.requirement}
+    if not profile.allows(check_id) and check_id not in ctx.findings:
+        return CheckResult(**base, outcome=Outcome.SKIPPED, reason=profile.missing(check_id))
     if check_id in ctx.errored:
         return CheckResult(**base, outcome=Outcome.ERRORED, findings=findings, reason=ctx.errored[check_id])
     errors = [f for f in findings if f.severity == "error"]

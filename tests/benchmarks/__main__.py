@@ -1,6 +1,7 @@
 """`make bench`: every benchmark, each reporting ratios against a baseline from the same run."""
 
-from tests.benchmarks import bench_server, bench_validators
+from tests.benchmarks import bench_run, bench_server, bench_validators
 
 bench_validators.main()
 bench_server.main()
+bench_run.main()

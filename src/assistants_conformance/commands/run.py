@@ -15,6 +15,7 @@ from typing import TextIO
 
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.errors import UsageError
+from assistants_conformance.profile import Profile, load_profile
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run
 from assistants_conformance.target import normalise_base_url
@@ -36,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="per request, seconds (total, not idle)")
     parser.add_argument("--budget-requests", type=int, default=2000)
     parser.add_argument("--report-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--profile", type=Path, help="TOML or YAML: the capabilities the target claims")
+    parser.add_argument("--workers", type=int, default=1, help="scenarios run in parallel (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines while running")
 
 
 def _ids(text: str, flag: str) -> set[str]:
@@ -75,6 +79,8 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
 
 
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
+    if not 1 <= args.workers <= 16:
+        raise UsageError("--workers must be between 1 and 16")
     if args.timeout <= 0 or args.budget_requests <= 0 or args.max_examples < 0:
         raise UsageError("--timeout and --budget-requests must be positive, --max-examples not negative")
     options_kw = {
@@ -86,6 +92,9 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         "max_examples": args.max_examples,
         "timeout": args.timeout,
         "budget_requests": args.budget_requests,
+        "workers": args.workers,
+        "profile": load_profile(args.profile) if args.profile else Profile(),
+        "progress": None if args.quiet else (lambda line: print(line, file=out, flush=True)),
     }
     with _target(args) as (base_url, key):
         print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)

@@ -86,6 +86,17 @@ def run(ctx: Context) -> None:
     aid = assistant["id"]
     small = {"max_completion_tokens": 256}
 
+    if ctx.can("streaming"):
+        _streamed_thread_and_run(ctx, aid, small)
+    tid = _polled_run(ctx, aid, small)
+    if tid is None or not ctx.can("function_tools"):
+        return
+    if ctx.can("streaming"):
+        _streamed_tool_call(ctx, aid, small, tid)
+    _polled_tool_calls(ctx, aid, small)
+
+
+def _streamed_thread_and_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
     # Thread-and-run, streamed; then the same objects through GET; then the run_id filter.
     streamed = _stream(
         ctx,
@@ -110,10 +121,12 @@ def run(ctx: Context) -> None:
             listed,
         )
 
+
+def _polled_run(ctx: Context, aid: str, small: dict[str, Any]) -> str | None:
     # A polled run on an existing thread.
     thread = ctx.make_thread(PROMPT)
     if thread is None:
-        return
+        return None
     tid = thread["id"]
     created = ctx.call("POST", f"/threads/{tid}/runs", json_body={"assistant_id": aid, "tool_choice": "none", **small})
     body = created.json() or {}
@@ -126,6 +139,19 @@ def run(ctx: Context) -> None:
         created,
     )
 
+    if not ctx.can("streaming") and done is not None:  # MSG-001 from the polled run instead
+        listed = ctx.call("GET", f"/threads/{tid}/messages", params={"run_id": done["id"]})
+        data = (listed.json() or {}).get("data", [])
+        ctx.expect(
+            "MSG-001",
+            bool(data) and all(m.get("run_id") == done["id"] for m in data),
+            f"listMessages?run_id={done['id']} gave {len(data)} messages, not all of that run",
+            listed,
+        )
+    return tid
+
+
+def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any], tid: str) -> None:
     # A forced function call, streamed, answered with a streamed submit.
     paused_stream = _stream(
         ctx,
@@ -165,6 +191,8 @@ def run(ctx: Context) -> None:
             resumed,
         )
 
+
+def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
     # The same, polled, then cancelled from requires_action; and a polled submit. Each on a fresh
     # thread, so that a run left paused by one failure does not make the next one fail too.
     for action in ("submit", "cancel"):
