@@ -6,10 +6,12 @@ so the ratio says what the suite's checking costs on top of the traffic itself.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
@@ -40,7 +42,8 @@ def main() -> None:
         )
         wall = time.perf_counter() - began
         last = done.stdout.strip().splitlines()[-1]
-        requests = int(__import__("json").load(open(f"{reports}/conformance.json"))["coverage"]["requests"])
+        report = json.loads(Path(reports, "conformance.json").read_text(encoding="utf-8"))
+        requests = int(report["coverage"]["requests"])
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}) as client:
             began = time.perf_counter()
             for _ in range(requests):
