@@ -410,3 +410,41 @@ def test_property_phase_finds_its_fault(fault: Fault, check: str, outcome: Outco
         result = run(Options(base_url=server.root, api_key=KEY, only={check}, max_examples=15, seed=1))
     assert {c.id: c.outcome for c in result.checks} == {check: outcome}
     assert result.resources["leaked"] == []
+
+
+def test_exhausted_budget_makes_the_run_incomplete(tmp_path: Path) -> None:
+    """A request budget too small for the run: verdict incomplete, exit 3, and still everything cleaned up."""
+    out = io.StringIO()
+    code = main(
+        [
+            "run",
+            "--reference",
+            "--budget-requests",
+            "40",
+            "--max-examples",
+            "0",
+            "--quiet",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        stdout=out,
+    )
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert code == 3, out.getvalue()
+    assert report["verdict"] == "incomplete"
+    assert "budget" in report["verdict_reason"]
+    assert report["resources"]["leaked"] == []
+
+
+def test_checks_command_lists_the_catalogue() -> None:
+    """`checks` prints every check with its level, as Markdown or JSON."""
+    from assistants_conformance.checks import CATALOGUE
+
+    out = io.StringIO()
+    assert main(["checks", "--format", "json"], stdout=out) == 0
+    listed = json.loads(out.getvalue())
+    assert {c["id"] for c in listed} == set(CATALOGUE)
+    assert all(c["level"] in ("MUST", "SHOULD", "MAY") and c["requirement"] and c["spec"] for c in listed)
+    markdown = io.StringIO()
+    main(["checks"], stdout=markdown)
+    assert markdown.getvalue().count("\n| ") == len(CATALOGUE)  # one row per check after the header
