@@ -37,6 +37,7 @@ class Context:
         self.run_id = run_id
         self.model = model
         self.findings: dict[str, list[Finding]] = defaultdict(list)
+        self.notes: list[str] = []  # things a reader of the report should know, not check outcomes
         self.exercised: set[str] = set()
         self.errored: dict[str, str] = {}
         self.created: list[tuple[str, str]] = []  # (kind, path) in creation order

@@ -102,6 +102,7 @@ def run(options: Options) -> RunResult:
         coverage={
             "operations": {op: dict(statuses) for op, statuses in ctx.coverage.items()},
             "events": dict(ctx.events),
+            "notes": list(ctx.notes),
             "requests": target.used,
             "timings_ms": {op: round(sorted(t)[len(t) // 2] * 1000, 1) for op, t in ctx.timings.items()},
         },
