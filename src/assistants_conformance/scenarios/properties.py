@@ -113,6 +113,8 @@ def _stateful(ctx: Context, schema: Any, base: str, headers: dict[str, str]) -> 
     """Follow the contract's links (create → get/modify/delete, thread → message → run → steps)."""
     target = ctx.target
     schema.config.update(base_url=base)
+    # Sequences are for reaching real objects; invalid input is the stateless phase's job.
+    schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     machine = schema.as_state_machine()
 
     class Driven(machine):  # type: ignore[misc, valid-type]
