@@ -464,3 +464,19 @@ def test_stateful_phase_reaches_objects_only_links_lead_to() -> None:
     (check,) = result.checks
     assert check.outcome is Outcome.FAILED
     assert any("/assistants/asst_" in f.message for f in check.findings)
+
+
+def test_leftovers_of_an_interrupted_run_are_swept_at_start(tmp_path: Path) -> None:
+    """An assistant tagged by an earlier run is deleted and reported at the start of the next."""
+    import httpx
+
+    with running_server(api_key=KEY) as server:
+        left = httpx.post(
+            f"{server.base_url}/assistants",
+            headers={"Authorization": f"Bearer {KEY}"},
+            json={"model": "m", "metadata": {"conformance_run": "conf_earlier"}},
+        ).json()
+        result = run(Options(base_url=server.root, api_key=KEY, only={"AUTH-001"}))
+        gone = httpx.get(f"{server.base_url}/assistants/{left['id']}", headers={"Authorization": f"Bearer {KEY}"})
+    assert result.resources["swept_at_start"] == [f"{left['id']} (conf_earlier): deleted"]
+    assert gone.status_code == 404

@@ -73,8 +73,10 @@ def run(options: Options) -> RunResult:
     )
     wanted = set(selected(options))
     incomplete: list[str] = []
+    swept: list[str] = []
     try:
-        probe = target.request("GET", "/assistants", params={"limit": 1})
+        probe = target.request("GET", "/assistants", params={"limit": 100})
+        swept = _sweep_leftovers(ctx, probe.json())
         if probe.status >= 500 and probe.status != 503:
             incomplete.append(f"the target answers {probe.status} to a plain list request")
         chosen = [sc for sc in SCENARIOS if wanted & set(sc.checks) or options.only & {"RESP", "STREAM", "SSE"}]
@@ -84,6 +86,7 @@ def run(options: Options) -> RunResult:
                     incomplete.append(outcome)
     finally:
         resources = _clean_up(ctx)
+        resources["swept_at_start"] = swept
         target.close()
     checks = tuple(_result(ctx, check_id, options.profile) for check_id in CATALOGUE if check_id in wanted)
     verdict, reason = _verdict(checks, incomplete)
@@ -138,6 +141,18 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
                 f"{time.monotonic() - began:6.1f} s"
             )
     return None
+
+
+def _sweep_leftovers(ctx: Context, listed: Any) -> list[str]:
+    """Assistants an earlier, interrupted run left behind (tagged by this tool): delete and report them."""
+    swept = []
+    data = listed.get("data") if isinstance(listed, dict) else None
+    for item in data if isinstance(data, list) else []:
+        tag = (item.get("metadata") or {}).get(TAG) if isinstance(item, dict) else None
+        if tag and tag != ctx.run_id and isinstance(item.get("id"), str):
+            response = ctx.target.request("DELETE", f"/assistants/{item['id']}")
+            swept.append(f"{item['id']} ({tag}): {'deleted' if response.status in (200, 404) else response.status}")
+    return swept
 
 
 def _clean_up(ctx: Context) -> dict[str, Any]:

@@ -34,6 +34,7 @@ def run(ctx: Context) -> None:
         for limit in range(1, ITEMS + 1):
             _walk(ctx, url, order, limit, expected)
     _before(ctx, url, created[::-1])
+    _assistants(ctx)
     for bad in (0, 101):
         response = ctx.call("GET", url, params={"limit": bad})
         ctx.expect(
@@ -96,3 +97,45 @@ def _before(ctx: Context, url: str, desc: list[str]) -> None:
     back = ctx.call("GET", url, params={"limit": 2, "order": "desc", "before": first})
     ids = [m.get("id") for m in (back.json() or {}).get("data", [])]
     ctx.expect("PAGE-004", ids == desc[2:4], f"`before` the first id of page 3 gave {ids}; expected {desc[2:4]}", back)
+
+
+def _assistants(ctx: Context) -> None:
+    """The assistants list is shared with whatever else the account holds: walk it newest first,
+    only as far as the suite's own five assistants, and check they come exactly once, in order."""
+    ours = []
+    for i in range(ITEMS):
+        made = ctx.make_assistant(name=f"conformance: page {i}")
+        if made is None:
+            raise RuntimeError("could not create assistants to paginate")
+        ours.append(made["id"])
+    newest_first = ours[::-1]
+    for limit in range(1, ITEMS + 1):
+        seen: list[str] = []
+        after = None
+        for _ in range(ITEMS * 4):
+            params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
+            response = ctx.call("GET", "/assistants", params=params)
+            body = response.json() or {}
+            ids = [a.get("id") for a in body.get("data", []) if isinstance(a, dict)]
+            ctx.expect(
+                "PAGE-002",
+                body.get("first_id") == (ids[0] if ids else None) and body.get("last_id") == (ids[-1] if ids else None),
+                f"assistants limit={limit}: first_id/last_id do not match the page",
+                response,
+            )
+            ctx.expect(
+                "PAGE-003",
+                not (len(ids) < limit and body.get("has_more")),
+                f"assistants limit={limit}: a short page ({len(ids)}) says has_more",
+                response,
+            )
+            seen += [i for i in ids if i in ours]
+            if len(seen) >= ITEMS or not body.get("has_more") or not ids:
+                break
+            after = ids[-1]
+        ctx.expect(
+            "PAGE-001",
+            seen == newest_first,
+            f"assistants limit={limit}: the suite's assistants came as {seen}, expected {newest_first} "
+            "(each once, newest first)",
+        )
