@@ -39,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
     from assistants_conformance.commands.run import add_arguments
 
     add_arguments(commands.add_parser("run", help="check a server against the contract and write reports"))
+    report = commands.add_parser("report", help="re-render a saved report, or print its JSON Schema")
+    report.add_argument("file", nargs="?", type=Path, help="a conformance.json written by `run`")
+    report.add_argument("--html", type=Path)
+    report.add_argument("--junit", type=Path)
+    report.add_argument("--markdown", type=Path)
+    report.add_argument("--schema", action="store_true", help="print the report's JSON Schema")
+
     checks = commands.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["markdown", "json"], default="markdown")
 
@@ -74,6 +81,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             from assistants_conformance.commands.run import run_command
 
             return run_command(args, out)
+        if args.command == "report":
+            from assistants_conformance.commands.report import run_report
+
+            return run_report(
+                args.file, html=args.html, junit=args.junit, markdown=args.markdown, show_schema=args.schema, out=out
+            )
         if args.command == "checks":
             from assistants_conformance.commands.checks import run_checks
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from assistants_conformance.checks import CATALOGUE
+from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.errors import UsageError
 from assistants_conformance.profile import Profile, load_profile
 from assistants_conformance.results import Outcome, RunResult, Verdict
@@ -114,6 +115,8 @@ def write_json(result: RunResult, directory: Path, *, secret: str | None) -> Pat
         text = text.replace(secret, "[redacted]")
     target = directory / "conformance.json"
     target.write_text(text, encoding="utf-8")
+    views = {kind: directory / name for kind, name in DEFAULT_NAMES.items()}
+    write_views(json.loads(text), views, secret=secret)
     return target
 
 
@@ -144,7 +147,8 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
     print(f"\n{result.verdict.value.upper()}: {result.verdict_reason}", file=out)
     print(
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['warned']} warned, {counts['skipped']} "
-        f"skipped, {counts['errored']} errored in {result.duration_s:.1f} s; report: {report}",
+        f"skipped, {counts['errored']} errored in {result.duration_s:.1f} s",
         file=out,
     )
+    print(f"reports: {report} (+ {', '.join(DEFAULT_NAMES.values())} beside it)", file=out)
     sys.stdout.flush()

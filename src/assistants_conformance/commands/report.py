@@ -1,0 +1,51 @@
+"""`assistants-conformance report`: re-render a saved report, or print the report's JSON Schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TextIO
+
+from assistants_conformance.errors import UsageError
+from assistants_conformance.reporting.render import (
+    Report,
+    load_report,
+    render_html,
+    render_junit,
+    render_markdown,
+    schema,
+)
+
+RENDERERS = {"html": render_html, "junit": render_junit, "markdown": render_markdown}
+DEFAULT_NAMES = {"html": "conformance.html", "junit": "junit.xml", "markdown": "summary.md"}
+
+
+def write_views(report: Report, targets: dict[str, Path], *, secret: str | None = None) -> list[Path]:
+    written = []
+    for kind, path in targets.items():
+        text = RENDERERS[kind](report)
+        if secret:
+            text = text.replace(secret, "[redacted]")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        written.append(path)
+    return written
+
+
+def run_report(
+    file: Path | None, *, html: Path | None, junit: Path | None, markdown: Path | None, show_schema: bool, out: TextIO
+) -> int:
+    if show_schema:
+        print(json.dumps(schema(), indent=2), file=out)
+        return 0
+    if file is None:
+        raise UsageError("give a report file (reports/conformance.json), or --schema")
+    targets = {k: v for k, v in (("html", html), ("junit", junit), ("markdown", markdown)) if v is not None}
+    if not targets:
+        raise UsageError("say what to render: --html FILE, --junit FILE and/or --markdown FILE")
+    for path in write_views(load_report(file), targets):
+        print(f"wrote {path}", file=out)
+    return 0

@@ -1,0 +1,185 @@
+"""Renderers are pure functions of the saved report (a dict in the shape report.schema.json fixes).
+
+So any `conformance.json` can be re-rendered later without re-running anything.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jsonschema import Draft202012Validator
+
+from assistants_conformance.errors import UsageError
+
+Report = dict[str, Any]
+KEY_PLACEHOLDER = "$ASSISTANTS_API_KEY"
+_SECRET_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "api-key",
+    "content-length",
+    "host",
+    "accept-encoding",
+    "connection",
+    "user-agent",
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    return json.loads(resources.files(__package__).joinpath("report.schema.json").read_text(encoding="utf-8"))
+
+
+def problems(report: Any) -> list[str]:
+    validator = Draft202012Validator(schema(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(report)'}: {e.message[:200]}" for e in validator.iter_errors(report)
+    ]
+
+
+def load_report(path: Path) -> Report:
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not a JSON report: {str(exc)[:120]}") from exc
+    found = problems(report)
+    if found:
+        raise UsageError(f"{path} is not a valid assistants-conformance report: {found[0]}")
+    return report
+
+
+def curl(exchange: dict[str, Any]) -> str:
+    """A command that repeats the request; the key is read from the environment, never written."""
+    # Double quotes around the auth header only, so the shell expands the variable at run time.
+    parts = [
+        "curl",
+        "-sS",
+        "-X",
+        exchange["method"],
+        shlex.quote(exchange["url"]),
+        "-H",
+        f'"Authorization: Bearer {KEY_PLACEHOLDER}"',
+    ]
+    for name, value in exchange["request_headers"].items():
+        if name.lower() not in _SECRET_HEADERS and value != "[redacted]":
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if exchange["request_body"]:
+        parts += ["--data-raw", shlex.quote(exchange["request_body"])]
+    return " ".join(parts)
+
+
+def _failing(report: Report) -> list[dict[str, Any]]:
+    return [c for c in report["checks"] if c["outcome"] in ("failed", "errored", "warned")]
+
+
+# ---------------------------------------------------------------- JUnit
+def render_junit(report: Report) -> str:
+    counts = Counter(c["outcome"] for c in report["checks"])
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": "assistants-conformance",
+            "tests": str(len(report["checks"])),
+            "failures": str(counts["failed"]),
+            "errors": str(counts["errored"]),
+            "skipped": str(counts["skipped"]),
+            "time": f"{report['duration_s']:.3f}",
+            "timestamp": report["started_at"],
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    for name in ("target", "verdict", "verdict_reason", "tool_version", "spec_sha256", "seed"):
+        ET.SubElement(props, "property", {"name": name, "value": str(report[name])})
+    for check in report["checks"]:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": f"conformance.{check['category']}", "name": f"{check['id']}: {check['requirement']}"},
+        )
+        detail = "\n".join(f"{f['message']}" + (f" [{f['where']}]" if f["where"] else "") for f in check["findings"])
+        if check["outcome"] == "failed":
+            ET.SubElement(
+                case, "failure", {"message": check["findings"][0]["message"][:500], "type": check["level"]}
+            ).text = detail
+        elif check["outcome"] == "errored":
+            ET.SubElement(case, "error", {"message": check["reason"][:500]}).text = check["reason"]
+        elif check["outcome"] == "skipped":
+            ET.SubElement(case, "skipped", {"message": check["reason"][:500]})
+        elif check["outcome"] == "warned":
+            ET.SubElement(case, "system-out").text = f"WARNING ({check['level']}): {detail}"
+    ET.indent(suite)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# ---------------------------------------------------------------- Markdown
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    counts = Counter(c["outcome"] for c in report["checks"])
+    icon = {"conformant": "✅", "non-conformant": "❌", "incomplete": "⚠️"}[report["verdict"]]
+    lines = [
+        f"## {icon} {report['verdict'].upper()}: `{_cell(report['target'])}`",
+        "",
+        f"{_cell(report['verdict_reason'])}",
+        "",
+        "| passed | failed | warned | skipped | errored | requests | time |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {counts['passed']} | {counts['failed']} | {counts['warned']} | {counts['skipped']} | {counts['errored']} "
+        f"| {report['coverage']['requests']} | {report['duration_s']:.1f} s |",
+        "",
+    ]
+    failing = _failing(report)
+    if failing:
+        lines += ["| check | level | outcome | first finding |", "|---|---|---|---|"]
+        for check in failing:
+            first = check["findings"][0]["message"] if check["findings"] else check["reason"]
+            lines.append(f"| `{check['id']}` | {check['level']} | {check['outcome']} | {_cell(first[:200])} |")
+        lines.append("")
+    leaked = report["resources"].get("leaked") or []
+    if leaked:
+        lines += [
+            f"**{len(leaked)} resource(s) could not be deleted:** " + ", ".join(f"`{p}`" for p in leaked[:10]),
+            "",
+        ]
+    lines.append(
+        f"<sub>assistants-conformance {report['tool_version']}, contract {report['spec_sha256'][:12]}, "
+        f"seed {report['seed']}</sub>"
+    )
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- HTML
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("assistants_conformance.reporting", "templates"),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    undefined=jinja2.StrictUndefined,
+)
+_ENV.filters["curl"] = curl
+
+
+def render_html(report: Report) -> str:
+    by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for check in report["checks"]:
+        by_category[check["category"]].append(check)
+    statuses = sorted({s for per_op in report["coverage"]["operations"].values() for s in per_op})
+    return _ENV.get_template("report.html.j2").render(
+        report=report,
+        counts=Counter(c["outcome"] for c in report["checks"]),
+        by_category=dict(by_category),
+        statuses=statuses,
+        exchanges=report["exchanges"],
+    )

@@ -1,0 +1,146 @@
+"""Reports: the JSON validates against its shipped schema; HTML, JUnit and Markdown render from it alone."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistants_conformance.cli import main
+from assistants_conformance.commands.run import write_json
+from assistants_conformance.reference import create_app, running_server
+from assistants_conformance.reporting import render_html, render_junit, render_markdown
+from assistants_conformance.reporting.render import curl, problems
+from assistants_conformance.runner import Options, run
+from tests.faults import Fault, FaultyApp, Req, Res, answer
+
+KEY = "sk-canary-report-0123456789abcdef"
+HOSTILE = "<script>document.title='PWNED'</script><img src=x onerror=alert(1)>"
+
+
+def _hostile_404(req: Req) -> Res | None:
+    if req.path.endswith("/assistants/asst_conformance_does_not_exist"):
+        return answer(404, {"detail": HOSTILE})
+    return None
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One non-conformant run whose target answers with markup, written with every view."""
+    directory = tmp_path_factory.mktemp("reports")
+    app = FaultyApp(create_app(api_key=KEY), Fault("hostile 404", before=_hostile_404))
+    with running_server(api_key=KEY, app=app) as server:
+        result = run(Options(base_url=server.root, api_key=KEY, max_examples=2))
+    write_json(result, directory, secret=KEY)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def report(written: Path) -> dict[str, Any]:
+    return json.loads((written / "conformance.json").read_text())
+
+
+def test_json_report_validates_against_the_shipped_schema(report: dict[str, Any]) -> None:
+    """The canonical form is schema-valid, and records the failure with its evidence."""
+    assert problems(report) == []
+    assert report["verdict"] == "non-conformant"
+    failed = {c["id"] for c in report["checks"] if c["outcome"] == "failed"}
+    assert failed == {"ASST-CRUD-007", "RESP-SCHEMA-001"}
+
+
+def test_schema_rejects_a_report_that_looks_clean_but_is_not(report: dict[str, Any]) -> None:
+    """A failed check without findings, or an unknown verdict, is not a valid report."""
+    broken = json.loads(json.dumps(report))
+    next(c for c in broken["checks"] if c["outcome"] == "failed")["findings"] = []
+    assert problems(broken)
+    assert problems({**report, "verdict": "mostly fine"})
+
+
+def test_no_byte_of_any_report_holds_the_key(written: Path) -> None:
+    """The canary key appears in no file of the report directory."""
+    for path in written.iterdir():
+        assert KEY not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_html_is_self_contained_and_escapes_what_the_target_sent(written: Path) -> None:
+    """No external resource; the target's markup shows as text, never as markup."""
+    html = (written / "conformance.html").read_text()
+    assert HOSTILE not in html
+    assert "&lt;script&gt;document.title=" in html
+    for marker in ('src="http', "src='http", 'href="http', "<link", "@import", "url("):
+        assert marker not in html
+    assert "NON-CONFORMANT" in html
+    assert "Content-Security-Policy" in html
+
+
+def test_html_failures_carry_a_reproduction_without_the_key(report: dict[str, Any]) -> None:
+    """Each failing finding links to its exchange; the curl line reads the key from the environment."""
+    html = render_html(report)
+    assert html.count("<details") >= 2
+    assert "Bearer $ASSISTANTS_API_KEY" in html
+    exchange = report["exchanges"][
+        next(c for c in report["checks"] if c["id"] == "ASST-CRUD-007")["findings"][0]["exchange"]
+    ]
+    command = curl(exchange)
+    assert command.startswith("curl -sS -X GET ")
+    assert '"Authorization: Bearer $ASSISTANTS_API_KEY"' in command
+    assert KEY not in command
+
+
+def test_junit_has_one_testcase_per_check(report: dict[str, Any]) -> None:
+    """CI systems read it: counts on the suite match the checks."""
+    suite = ET.fromstring(render_junit(report).split("?>", 1)[1])
+    cases = suite.findall("testcase")
+    assert len(cases) == len(report["checks"])
+    assert int(suite.get("failures")) == len(suite.findall("testcase/failure")) == 2
+    assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
+
+
+def test_markdown_summary_leads_with_the_verdict(report: dict[str, Any]) -> None:
+    """Fit for $GITHUB_STEP_SUMMARY: verdict first, failing checks in a table."""
+    text = render_markdown(report)
+    assert text.startswith("## ❌ NON-CONFORMANT")
+    assert "| `ASST-CRUD-007` | MUST | failed |" in text
+
+
+def test_report_command_rerenders_a_saved_report(written: Path, tmp_path: Path) -> None:
+    """Any saved JSON can be rendered again, without re-running anything."""
+    out = io.StringIO()
+    code = main(
+        [
+            "report",
+            str(written / "conformance.json"),
+            "--html",
+            str(tmp_path / "a.html"),
+            "--junit",
+            str(tmp_path / "a.xml"),
+            "--markdown",
+            str(tmp_path / "a.md"),
+        ],
+        stdout=out,
+    )
+    assert code == 0
+    assert (tmp_path / "a.html").read_text() == (written / "conformance.html").read_text()
+    assert (tmp_path / "a.xml").read_text() == (written / "junit.xml").read_text()
+
+
+def test_report_schema_is_printed() -> None:
+    out = io.StringIO()
+    assert main(["report", "--schema"], stdout=out) == 0
+    assert json.loads(out.getvalue())["title"] == "assistants-conformance report"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"), [(b"{}", "not a valid assistants-conformance report"), (b"nope", "not a JSON report")]
+)
+def test_report_command_refuses_what_is_not_a_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    target = tmp_path / "x.json"
+    target.write_bytes(content)
+    assert main(["report", str(target), "--html", str(tmp_path / "x.html")], stdout=io.StringIO()) == 2
+    assert message in capsys.readouterr().err
