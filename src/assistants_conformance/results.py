@@ -74,6 +74,7 @@ class RunResult:
     coverage: dict[str, Any] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
+    baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": "assistants-conformance/report/1", **asdict(self)}

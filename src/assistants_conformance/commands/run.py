@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import secrets
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
+from assistants_conformance.baseline import apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.errors import UsageError
@@ -41,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", type=Path, help="TOML or YAML: the capabilities the target claims")
     parser.add_argument("--workers", type=int, default=1, help="scenarios run in parallel (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines while running")
+    parser.add_argument("--baseline", type=Path, help="YAML of accepted failures: gate on regressions only")
+    parser.add_argument("--write-baseline", type=Path, help="write the current failures as a baseline")
 
 
 def _ids(text: str, flag: str) -> set[str]:
@@ -97,12 +101,26 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         "profile": load_profile(args.profile) if args.profile else Profile(),
         "progress": None if args.quiet else (lambda line: print(line, file=out, flush=True)),
     }
+    entries = load_baseline(args.baseline) if args.baseline else None
     with _target(args) as (base_url, key):
         print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)
         result = run(Options(base_url=base_url, api_key=key, **options_kw))  # type: ignore[arg-type]
+        gate = apply(result, entries, str(args.baseline)) if entries is not None else None
+        if gate is not None:
+            result = dataclasses.replace(result, baseline=gate.to_dict())
         written = write_json(result, args.report_dir, secret=key)
     summarise(result, written, out)
-    return EXIT[result.verdict]
+    if args.write_baseline:
+        count = write_baseline(result, args.write_baseline)
+        print(f"baseline: {count} failing check(s) written to {args.write_baseline}", file=out)
+    if gate is None or (result.verdict is Verdict.INCOMPLETE and not gate.new_failures):
+        return EXIT[result.verdict]
+    print(
+        f"gate ({args.baseline}): {len(gate.accepted)} accepted, new failures: {gate.new_failures or 'none'}, "
+        f"stale entries: {gate.stale or 'none'}" + (f", expired: {gate.expired}" if gate.expired else ""),
+        file=out,
+    )
+    return 0 if gate.passed else 1
 
 
 def write_json(result: RunResult, directory: Path, *, secret: str | None) -> Path:
