@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--markdown", type=Path)
     report.add_argument("--schema", action="store_true", help="print the report's JSON Schema")
 
+    compare = commands.add_parser("compare", help="several reports side by side (checks x implementations)")
+    compare.add_argument("files", nargs="+", type=Path, help="conformance.json files; the first is the baseline run")
+    compare.add_argument("--html", type=Path)
+    compare.add_argument("--markdown", type=Path)
+
     checks = commands.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["markdown", "json"], default="markdown")
 
@@ -87,6 +92,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             return run_report(
                 args.file, html=args.html, junit=args.junit, markdown=args.markdown, show_schema=args.schema, out=out
             )
+        if args.command == "compare":
+            from assistants_conformance.commands.report import run_compare
+
+            return run_compare(args.files, html=args.html, markdown=args.markdown, out=out)
         if args.command == "checks":
             from assistants_conformance.commands.checks import run_checks
 

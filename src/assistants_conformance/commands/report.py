@@ -49,3 +49,29 @@ def run_report(
     for path in write_views(load_report(file), targets):
         print(f"wrote {path}", file=out)
     return 0
+
+
+def run_compare(files: list[Path], *, html: Path | None, markdown: Path | None, out: TextIO) -> int:
+    """Exit 1 when two runs of one target show a regression, so CI can gate on it."""
+    from assistants_conformance.reporting.compare import matrix, render_compare_html, render_compare_markdown
+
+    if len(files) < 2:
+        raise UsageError("compare needs at least two reports")
+    reports = [load_report(f) for f in files]
+    text = render_compare_markdown(reports)
+    for path, content in ((html, render_compare_html(reports) if html else ""), (markdown, text)):
+        if path is not None:
+            try:
+                path.write_text(content, encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    if html is None and markdown is None:
+        print(text, file=out, end="")
+    found = matrix(reports)
+    if found["same_target"]:
+        print(
+            f"{len(found['regressions'])} regression(s): {', '.join(found['regressions']) or 'none'}; "
+            f"{len(found['fixes'])} fix(es): {', '.join(found['fixes']) or 'none'}",
+            file=out,
+        )
+    return 1 if found["regressions"] else 0
