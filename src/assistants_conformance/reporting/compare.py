@@ -1,4 +1,4 @@
-"""Several reports side by side: checks × implementations, with regressions and fixes marked
+"""Several reports side by side: checks x implementations, with regressions and fixes marked
 when two reports of the same target are compared (the first is the older run)."""
 
 from __future__ import annotations

@@ -1,0 +1,99 @@
+"""The pytest front end: `pytest --assistants-base-url URL` runs the same catalogue through the
+same runner, one pytest item per check, inside a team's own test suite.
+
+Inactive unless the option (or $ASSISTANTS_BASE_URL) is given, so installing the package never
+changes an unrelated test run. The option has our own prefix: `--base-url` belongs to pytest-base-url.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from assistants_conformance.checks import CATALOGUE, Check
+from assistants_conformance.errors import ConformanceToolError
+from assistants_conformance.results import Outcome, RunResult
+
+_RESULT = pytest.StashKey[RunResult]()
+_ERROR = pytest.StashKey[str]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("assistants-conformance", "Assistants API v2 conformance")
+    group.addoption(
+        "--assistants-base-url",
+        default=os.environ.get("ASSISTANTS_BASE_URL"),
+        help="run the conformance catalogue against this server (default: $ASSISTANTS_BASE_URL)",
+    )
+    group.addoption(
+        "--assistants-api-key", default=None, help="the key (default: $ASSISTANTS_API_KEY, then $OPENAI_API_KEY)"
+    )
+    group.addoption("--assistants-max-examples", type=int, default=10, help="property phase examples per operation")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    url = config.getoption("assistants_base_url")
+    return f"assistants-conformance target: {url}" if url else None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those options apply to checks too
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("assistants_base_url"):
+        return
+    items.extend(CheckItem.from_parent(session, name=check.id, check=check) for check in CATALOGUE.values())
+
+
+class CheckFailed(Exception):
+    pass
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: Check, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+
+    def _result(self) -> RunResult:
+        stash = self.config.stash
+        if _ERROR in stash:
+            raise CheckFailed(f"the conformance run could not start: {stash[_ERROR]}")
+        if _RESULT not in stash:
+            from assistants_conformance.runner import Options, run
+
+            key = (
+                self.config.getoption("assistants_api_key")
+                or os.environ.get("ASSISTANTS_API_KEY")
+                or os.environ.get("OPENAI_API_KEY")
+            )
+            try:
+                stash[_RESULT] = run(
+                    Options(
+                        base_url=self.config.getoption("assistants_base_url"),
+                        api_key=key,
+                        max_examples=self.config.getoption("assistants_max_examples"),
+                    )
+                )
+            except ConformanceToolError as exc:
+                stash[_ERROR] = str(exc)
+                raise CheckFailed(f"the conformance run could not start: {exc}") from None
+        return stash[_RESULT]
+
+    def runtest(self) -> None:
+        found = next(c for c in self._result().checks if c.id == self.check.id)
+        if found.outcome is Outcome.SKIPPED:
+            pytest.skip(found.reason)
+        if found.outcome in (Outcome.FAILED, Outcome.ERRORED):
+            lines = [f"{found.id} ({found.level}) {found.outcome.value}: {found.requirement}"]
+            lines += [f"  - {f.message}" + (f" [{f.where}]" if f.where else "") for f in found.findings[:10]]
+            if found.reason:
+                lines.append(f"  reason: {found.reason}")
+            raise CheckFailed("\n".join(lines))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, f"{self.check.id}: {self.check.requirement}"

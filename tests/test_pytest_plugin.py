@@ -1,0 +1,45 @@
+"""The pytest plugin: one item per check, driven by the same runner; inert without its option."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistants_conformance.checks import CATALOGUE
+from assistants_conformance.reference import running_server
+
+
+def test_plugin_is_inert_without_a_target(pytester: pytest.Pytester) -> None:
+    """Installing the package changes nothing in an unrelated suite."""
+    pytester.makepyfile("def test_one():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_one_item_per_check_against_the_reference_server(pytester: pytest.Pytester) -> None:
+    """Against the clean reference server: every check is an item; none fails."""
+    with running_server(api_key="sk-plugin-test") as server:
+        result = pytester.runpytest_subprocess(
+            "--assistants-base-url",
+            server.root,
+            "--assistants-api-key",
+            "sk-plugin-test",
+            "--assistants-max-examples",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            "-rs",
+        )
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE)
+    result.stdout.fnmatch_lines(["*assistants-conformance target: http://127.0.0.1:*"])
+
+
+def test_failing_check_is_a_failing_item(pytester: pytest.Pytester) -> None:
+    """An unreachable target errors every check: the items fail with the reason, not a traceback."""
+    result = pytester.runpytest_subprocess(
+        "--assistants-base-url", "http://127.0.0.1:9", "-p", "no:cacheprovider", "-k", "AUTH-001"
+    )
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*the conformance run could not start*ConnectError*"])
+    assert "Traceback" not in result.stdout.str()
