@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -77,7 +78,8 @@ class RunResult:
     baseline: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": "assistants-conformance/report/1", **asdict(self)}
+        """The canonical JSON form (lists, strings, numbers only), as written to conformance.json."""
+        return json.loads(json.dumps({"format": "assistants-conformance/report/1", **asdict(self)}))
 
     def counts(self) -> dict[str, int]:
         out = {o.value: 0 for o in Outcome}

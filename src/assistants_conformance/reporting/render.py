@@ -5,6 +5,7 @@ So any `conformance.json` can be re-rendered later without re-running anything.
 
 from __future__ import annotations
 
+import html
 import json
 import shlex
 import xml.etree.ElementTree as ET
@@ -125,7 +126,8 @@ def render_junit(report: Report) -> str:
 
 # ---------------------------------------------------------------- Markdown
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table-safe and inert: GitHub renders inline HTML in Markdown, so what a target sent is escaped."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: Report) -> str:
