@@ -80,10 +80,18 @@ def run(options: Options) -> RunResult:
         if probe.status >= 500 and probe.status != 503:
             incomplete.append(f"the target answers {probe.status} to a plain list request")
         chosen = [sc for sc in SCENARIOS if wanted & set(sc.checks) or options.only & {"RESP", "STREAM", "SSE"}]
-        with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
+        try:
             for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options), chosen):
                 if outcome:
                     incomplete.append(outcome)
+        except KeyboardInterrupt:
+            # Ctrl-C: stop sending (in-flight scenarios end at their next request), skip the
+            # rest, then clean up and report what was checked as an incomplete run.
+            target.interrupted = True
+            incomplete.append("interrupted (Ctrl-C)")
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         resources = _clean_up(ctx)
         resources["swept_at_start"] = swept
@@ -161,6 +169,7 @@ def _clean_up(ctx: Context) -> dict[str, Any]:
     left: list[str] = []
     deleted = 0
     target = ctx.target
+    target.interrupted = False
     target.budget = target.used + len(created) + 50  # cleaning up is always allowed
     target.deadline = time.monotonic() + 120
     for path in reversed(created):

@@ -84,6 +84,7 @@ class Target:
         self.retries_429 = retries_429
         self.exchanges: list[Exchange] = []
         self.rate_limited = 0
+        self.interrupted = False
         self.on_exchange = on_exchange
         self._headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
         if self.api_key:
@@ -148,6 +149,8 @@ class Target:
         stream: bool = False,
     ) -> Response:
         """Send one request (reading at most max_body bytes within the total deadline)."""
+        if self.interrupted:
+            raise BudgetExhausted("the run was interrupted")
         if self.used >= self.budget:
             raise BudgetExhausted(f"the request budget ({self.budget}) is used up")
         if time.monotonic() > self.deadline:

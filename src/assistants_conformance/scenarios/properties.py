@@ -88,7 +88,7 @@ def run(ctx: Context) -> None:
             )
             @given(case=op.as_strategy(generation_mode=mode))
             def exercise(case: Any) -> None:
-                if target.used >= target.budget or time.monotonic() > target.deadline:
+                if target.interrupted or target.used >= target.budget or time.monotonic() > target.deadline:
                     raise BudgetExhausted("the request budget or time ran out during the property phase")
                 target.used += 1
                 began = time.monotonic()
@@ -119,7 +119,7 @@ def _stateful(ctx: Context, schema: Any, base: str, headers: dict[str, str]) -> 
 
     class Driven(machine):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            if target.used >= target.budget or time.monotonic() > target.deadline:
+            if target.interrupted or target.used >= target.budget or time.monotonic() > target.deadline:
                 raise BudgetExhausted("the request budget or time ran out during the stateful phase")
             target.used += 1
             self._began = time.monotonic()
