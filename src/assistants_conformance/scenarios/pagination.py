@@ -32,7 +32,7 @@ def run(ctx: Context) -> None:
     )
     for order, expected in (("asc", created), ("desc", created[::-1])):
         for limit in range(1, ITEMS + 1):
-            _walk(ctx, url, order, limit, expected)
+            walk(ctx, url, order, limit, expected)
     _before(ctx, url, created[::-1])
     _assistants(ctx)
     for bad in (0, 101):
@@ -52,7 +52,7 @@ def _text(message: Any) -> str:
         return ""
 
 
-def _walk(ctx: Context, url: str, order: str, limit: int, expected: list[str]) -> None:
+def walk(ctx: Context, url: str, order: str, limit: int, expected: list[str]) -> None:
     seen: list[str] = []
     after = None
     for _ in range(len(expected) + 2):

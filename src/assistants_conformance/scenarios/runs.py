@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from assistants_conformance.context import Context
+from assistants_conformance.scenarios.pagination import walk
 from assistants_conformance.target import Response
 
 TERMINAL = {"completed", "incomplete", "failed", "cancelled", "expired"}
@@ -94,6 +95,22 @@ def run(ctx: Context) -> None:
     if ctx.can("streaming"):
         _streamed_tool_call(ctx, aid, small, tid)
     _polled_tool_calls(ctx, aid, small)
+    _paginate_runs_and_steps(ctx, tid)
+
+
+def _paginate_runs_and_steps(ctx: Context, tid: str) -> None:
+    """The run and step lists hold only what this scenario made (a few items, fewer than five: more
+    runs would cost a paid target money), so the walk covers whatever they hold, in both orders."""
+    runs = ctx.call("GET", f"/threads/{tid}/runs", params={"limit": 100, "order": "asc"})
+    run_ids = [r.get("id") for r in (runs.json() or {}).get("data", []) if isinstance(r, dict)]
+    lists = [f"/threads/{tid}/runs"] + [f"/threads/{tid}/runs/{rid}/steps" for rid in run_ids]
+    for url in lists:
+        full = ctx.call("GET", url, params={"limit": 100, "order": "asc"})
+        ids = [item.get("id") for item in (full.json() or {}).get("data", []) if isinstance(item, dict)]
+        if len(ids) < 2:
+            continue
+        for order, expected in (("asc", ids), ("desc", ids[::-1])):
+            walk(ctx, url, order, 1, expected)
 
 
 def _streamed_thread_and_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
