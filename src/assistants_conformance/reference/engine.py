@@ -198,13 +198,9 @@ class RunEngine:
         run = state.run
         message = objects.assistant_message(run["thread_id"], run["assistant_id"], run["id"])
         self.store.insert("message", message, parent=run["thread_id"], thread_id=run["thread_id"], run_id=run["id"])
-        step = objects.step(run, {"type": "message_creation", "message_creation": {"message_id": message["id"]}})
-        self.store.insert("step", step, parent=run["id"], thread_id=run["thread_id"])
-        state.step = step
-        self._emit(state, "thread.run.step.created", step, persist=False)
-        await self._tick(state)
-        self._emit(state, "thread.run.step.in_progress", step, persist=False)
-        await self._tick(state)
+        step = await self._open_step_of(
+            state, {"type": "message_creation", "message_creation": {"message_id": message["id"]}}
+        )
         state.message = message
         self._emit(state, "thread.message.created", message, persist=False)
         await self._tick(state)
@@ -249,15 +245,21 @@ class RunEngine:
         else:
             self._finish(state, "completed")
 
-    async def _ask_for_tools(self, state: RunState, plan: Plan) -> None:
+    async def _open_step_of(self, state: RunState, details: dict[str, Any]) -> dict[str, Any]:
+        """Store a new in-progress step and announce it (created, then in_progress)."""
         run = state.run
-        step = objects.step(run, {"type": "tool_calls", "tool_calls": []})
+        step = objects.step(run, details)
         self.store.insert("step", step, parent=run["id"], thread_id=run["thread_id"])
         state.step = step
         self._emit(state, "thread.run.step.created", step, persist=False)
         await self._tick(state)
         self._emit(state, "thread.run.step.in_progress", step, persist=False)
         await self._tick(state)
+        return step
+
+    async def _ask_for_tools(self, state: RunState, plan: Plan) -> None:
+        run = state.run
+        step = await self._open_step_of(state, {"type": "tool_calls", "tool_calls": []})
         required = []
         for index, call in enumerate(plan.tool_calls):
             entry = {
