@@ -26,7 +26,9 @@ lint: install
 
 # Without BASE_URL: start the bundled reference server on a free loopback port and check it.
 conformance: install
-	$(if $(API_KEY),ASSISTANTS_API_KEY='$(API_KEY)') $(BIN)/assistants-conformance run \
+	@echo "assistants-conformance run $(if $(BASE_URL),--base-url $(BASE_URL),--reference) --report-dir $(REPORT_DIR)"
+	@# Not echoed: the key must not appear in any log.
+	@$(if $(API_KEY),ASSISTANTS_API_KEY='$(API_KEY)') $(BIN)/assistants-conformance run \
 		$(if $(BASE_URL),--base-url "$(BASE_URL)",--reference) --report-dir $(REPORT_DIR)
 
 serve: install
