@@ -52,6 +52,12 @@ def operation(operation_id: str) -> Callable[[Handler], Handler]:
     return register
 
 
+def set_metadata(obj: dict[str, Any], body: dict[str, Any]) -> None:
+    """Modify semantics for metadata: a sent object replaces the old one whole; null clears it to {}."""
+    if "metadata" in body:
+        obj["metadata"] = body["metadata"] or {}
+
+
 def page(store_page: Any) -> dict[str, Any]:
     items = store_page.items
     return {
@@ -177,8 +183,7 @@ async def get_thread(api: Api, call: Call) -> Result:
 @operation("modifyThread")
 async def modify_thread(api: Api, call: Call) -> Result:
     thread = api.thread(call.path["thread_id"])
-    if "metadata" in call.body:
-        thread["metadata"] = call.body["metadata"] or {}
+    set_metadata(thread, call.body)
     if "tool_resources" in call.body:
         thread["tool_resources"] = objects.tool_resources(call.body["tool_resources"])
     return api.store.update(thread)
@@ -215,8 +220,7 @@ async def get_message(api: Api, call: Call) -> Result:
 @operation("modifyMessage")
 async def modify_message(api: Api, call: Call) -> Result:
     message = api.message(call.path["thread_id"], call.path["message_id"])
-    if "metadata" in call.body:
-        message["metadata"] = call.body["metadata"] or {}
+    set_metadata(message, call.body)
     return api.store.update(message)
 
 
@@ -263,8 +267,7 @@ async def get_run(api: Api, call: Call) -> Result:
 @operation("modifyRun")
 async def modify_run(api: Api, call: Call) -> Result:
     run = api.run(call.path["thread_id"], call.path["run_id"])
-    if "metadata" in call.body:
-        run["metadata"] = call.body["metadata"] or {}
+    set_metadata(run, call.body)
     return api.store.update(run)
 
 

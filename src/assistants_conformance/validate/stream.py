@@ -220,6 +220,18 @@ class StreamValidator:
                 where="/assistant_id",
             )
 
+    def _status_agrees(self, family: str, suffix: str, status: str, named: dict[str, str]) -> str:
+        """STREAM-STATUS-001: the status an event's name implies; reports when the data disagrees."""
+        expected = named.get(suffix, suffix)
+        if status != expected:
+            noun = family.rsplit(".", 1)[-1]
+            self._report(
+                "STREAM-STATUS-001",
+                f"`{family}.{suffix}` carries a {noun} with status {status!r}; expected {expected!r}",
+                where="/status",
+            )
+        return expected
+
     # ------------------------------------------------------------------ threads
     def _on_thread(self, data: dict[str, Any]) -> None:
         if self._frames != 1 or self.operation in ("createRun", "submitToolOuputsToRun"):
@@ -232,13 +244,7 @@ class StreamValidator:
     # ------------------------------------------------------------------ runs
     def _on_run(self, suffix: str, data: dict[str, Any]) -> None:
         status = data["status"]
-        expected = _RUN_STATUS_OF_EVENT.get(suffix, suffix)
-        if status != expected:
-            self._report(
-                "STREAM-STATUS-001",
-                f"`thread.run.{suffix}` carries a run with status {status!r}; expected {expected!r}",
-                where="/status",
-            )
+        expected = self._status_agrees("thread.run", suffix, status, _RUN_STATUS_OF_EVENT)
         run_id = data["id"]
         run = self._runs.get(run_id)
         if run is None:
@@ -323,13 +329,7 @@ class StreamValidator:
             self._on_message_delta(message_id, item, data)
             return
         status = data["status"]
-        expected = _MESSAGE_STATUS_OF_EVENT.get(suffix, suffix)
-        if status != expected:
-            self._report(
-                "STREAM-STATUS-001",
-                f"`thread.message.{suffix}` carries a message with status {status!r}; expected {expected!r}",
-                where="/status",
-            )
+        self._status_agrees("thread.message", suffix, status, _MESSAGE_STATUS_OF_EVENT)
         self._ids_agree(data, "message")
         if suffix == "created":
             if item is not None:
@@ -409,13 +409,7 @@ class StreamValidator:
             self._on_step_delta(step_id, item, data)
             return
         status = data["status"]
-        expected = _STEP_STATUS_OF_EVENT.get(suffix, suffix)
-        if status != expected:
-            self._report(
-                "STREAM-STATUS-001",
-                f"`thread.run.step.{suffix}` carries a step with status {status!r}; expected {expected!r}",
-                where="/status",
-            )
+        self._status_agrees("thread.run.step", suffix, status, _STEP_STATUS_OF_EVENT)
         self._ids_agree(data, "step")
         details = data.get("step_details") or {}
         if suffix == "created":
