@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistants_conformance.cli import main
+from assistants_conformance.faults import Fault, FaultyApp, Req
 from assistants_conformance.reference import create_app, running_server
-from tests.faults import Fault, FaultyApp, Req
 
 KEY = "sk-canary-baseline-0123456789"
 

@@ -176,10 +176,11 @@ def test_unknown_url_and_method_answer_with_the_envelope(client: httpx.Client) -
     missing = client.get("/nothing-here")
     assert missing.status_code == 404
     assert set(missing.json()["error"]) == {"message", "type", "param", "code"}
-    wrong = client.put("/assistants")
-    assert wrong.status_code == 405
-    assert wrong.headers["allow"] == "GET, POST"
-    assert "error" in wrong.json()
+    for method in ("PUT", "QUERY"):  # QUERY: the new safe method (RFC draft) tools probe with
+        wrong = client.request(method, "/assistants")
+        assert wrong.status_code == 405
+        assert wrong.headers["allow"] == "GET, POST"
+        assert "error" in wrong.json()
 
 
 # ----------------------------------------------------------------------------- pagination

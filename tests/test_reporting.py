@@ -12,11 +12,11 @@ import pytest
 
 from assistants_conformance.cli import main
 from assistants_conformance.commands.run import write_json
+from assistants_conformance.faults import Fault, FaultyApp, Req, Res, answer
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.reporting import render_html, render_junit, render_markdown
 from assistants_conformance.reporting.render import curl, problems
 from assistants_conformance.runner import Options, run
-from tests.faults import Fault, FaultyApp, Req, Res, answer
 
 KEY = "sk-canary-report-0123456789abcdef"
 HOSTILE = "<script>document.title='PWNED'</script><img src=x onerror=alert(1)>"

@@ -65,11 +65,23 @@ def build_parser() -> argparse.ArgumentParser:
     har = commands.add_parser("validate-har", help="check every Assistants exchange in a HAR file")
     har.add_argument("file", help="a HAR file exported from a browser, proxy or SDK log")
 
+    detection = commands.add_parser("detection", help="the faulty servers met by this suite and by plain Schemathesis")
+    detection.add_argument("--faults", default="all", help="comma-separated fault names (default: all)")
+    detection.add_argument(
+        "--vendor-spec", type=Path, help="the vendor's published OpenAPI document, for a plain-Schemathesis column"
+    )
+    detection.add_argument("--skip-schemathesis", action="store_true", help="only this suite's column")
+    detection.add_argument("--seed", type=int, default=0)
+    detection.add_argument("--max-examples", type=int, default=10, help="for our property phase and Schemathesis")
+    detection.add_argument("--jobs", type=int, default=2, help="faulty servers measured at once (default 2)")
+    detection.add_argument("--report-dir", type=Path, default=Path("reports"))
     serve = commands.add_parser("serve", help="run the bundled reference server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     serve.add_argument("--db", type=Path, help="SQLite file; default: in memory")
     serve.add_argument("--api-key", help="bearer key to require (default: $ASSISTANTS_API_KEY)")
+    serve.add_argument("--fault", help="inject one named contract defect (see --list-faults)")
+    serve.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
     serve.add_argument("--stream-delay", type=float, default=0.0, help=argparse.SUPPRESS)
     return parser
 
@@ -108,6 +120,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             from assistants_conformance.commands.validate import run_validate_har
 
             return run_validate_har(args.file, out)
+        if args.command == "detection":
+            from assistants_conformance.commands.detection import run_detection
+
+            return run_detection(args, out=out)
         if args.command == "serve":
             from assistants_conformance.reference.serve import run_serve
 

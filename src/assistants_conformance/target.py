@@ -84,6 +84,8 @@ class Target:
         self.retries_429 = retries_429
         self.exchanges: list[Exchange] = []
         self.rate_limited = 0
+        # 429 answers that were retried: the caller still owes them a contract check (Retry-After).
+        self.retried: list[tuple[str, str, int, httpx.Headers, bytes, int]] = []
         self.interrupted = False
         self.on_exchange = on_exchange
         self._headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
@@ -178,6 +180,7 @@ class Target:
             if self.on_exchange is not None:
                 self.on_exchange(method, status, content, got, url)
             if status == 429 and attempt < self.retries_429:
+                self.retried.append((method, url, status, got, content, index))
                 time.sleep(min(_retry_after(got.get("retry-after")), 10.0))
                 continue
             if status == 429:

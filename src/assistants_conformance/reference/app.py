@@ -131,7 +131,7 @@ def create_app(
         Route(
             PREFIX + path,
             _endpoint(ops, api, validator, api_key),
-            methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "TRACE"],
+            methods=["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS", "TRACE", "QUERY"],
         )
         for path, ops in ordered
     ]

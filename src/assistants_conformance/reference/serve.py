@@ -10,11 +10,17 @@ from typing import TextIO
 import uvicorn
 
 from assistants_conformance.errors import UsageError
+from assistants_conformance.faults import FAULTS, FaultyApp
 from assistants_conformance.reference.app import PREFIX, create_app
 from assistants_conformance.reference.testing import DEFAULT_KEY, bind, server_config
 
 
 def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
+    if args.list_faults:
+        for spec in FAULTS.values():
+            caught = ", ".join(sorted(spec.expects | spec.warns))
+            print(f"{spec.name:<36} {spec.summary}  [{caught}]", file=out)
+        return 0
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be between 0 and 65535, got {args.port}")
     if args.api_key:
@@ -32,9 +38,15 @@ def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     app = create_app(api_key=key, db=args.db, pace=args.stream_delay)
+    if args.fault:
+        if args.fault not in FAULTS:
+            raise UsageError(f"unknown --fault {args.fault!r}; `serve --list-faults` names them")
+        app = FaultyApp(app, FAULTS[args.fault].make(key))
     print(f"Assistants v2 reference server listening on http://{shown}:{port}{PREFIX}", file=out)
     print(f"API key: from {source}" + (f" ({DEFAULT_KEY})" if source == "the built-in default" else ""), file=out)
     print(f"Storage: {args.db if args.db else 'in memory (lost on exit)'}", file=out)
+    if args.fault:
+        print(f"Fault: {args.fault} ({FAULTS[args.fault].summary}) -- this server is broken on purpose", file=out)
     out.flush()
     server = uvicorn.Server(server_config(app))
     try:

@@ -382,17 +382,19 @@ class StreamValidator:
                 item.texts[index] = item.texts.get(index, "") + ((part.get("text") or {}).get("value") or "")
 
     def _check_text_fold(self, message_id: str, item: _Item, data: dict[str, Any]) -> None:
-        if not item.deltas:
-            return
+        # Text a streamed message completes with but no delta carried never reached a client that
+        # renders deltas (the point of `stream: true`), so zero deltas is checked like any other fold.
         final = {i: p["text"]["value"] for i, p in enumerate(data.get("content") or []) if p.get("type") == "text"}
         if final != item.texts:
             for index in sorted(set(final) | set(item.texts)):
                 got, want = item.texts.get(index, ""), final.get(index, "")
                 if got != want:
+                    added = (
+                        f"the deltas add up to {got[:60]!r}" if item.deltas else "no `thread.message.delta` streamed it"
+                    )
                     self._report(
                         "STREAM-FOLD-001",
-                        f"message {message_id} content[{index}]: the deltas add up to "
-                        f"{got[:60]!r} but the final message says {want[:60]!r}",
+                        f"message {message_id} content[{index}]: {added}, but the final message says {want[:60]!r}",
                         where=f"/content/{index}/text/value",
                     )
 

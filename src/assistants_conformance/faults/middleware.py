@@ -1,4 +1,4 @@
-"""Deliberately broken servers: the reference app behind an ASGI middleware that injects one defect.
+"""The ASGI middleware that puts one defect in front of the reference app.
 
 A fault may rewrite the request before the app sees it, answer in the app's place, or rewrite
 the (buffered) response. Small and explicit, so each test names exactly what it breaks.

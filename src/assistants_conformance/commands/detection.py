@@ -1,0 +1,90 @@
+"""`assistants-conformance detection`: the faulty servers met by our suite and by plain Schemathesis.
+
+Exit 0 when our suite detects every selected fault with the checks named for it and reports
+nothing on the clean server; 1 otherwise. The Schemathesis columns are measurements, not gates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TextIO
+
+from assistants_conformance.contract import spec_path
+from assistants_conformance.detection.matrix import (
+    Column,
+    fill,
+    judge_schemathesis,
+    schemathesis_cell,
+    selected,
+    suite_cell,
+)
+from assistants_conformance.detection.report import matrix_to_dict, render_html
+from assistants_conformance.errors import UsageError
+
+
+def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
+    try:
+        faults = selected(args.faults)
+    except KeyError as exc:
+        raise UsageError(f"unknown fault(s): {exc.args[0]}; `serve --list-faults` names them") from None
+    if args.max_examples < 0 or not 1 <= args.jobs <= 8:
+        raise UsageError("--max-examples must not be negative and --jobs must be between 1 and 8")
+    seed, examples = args.seed, args.max_examples
+
+    def progress(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    suite = Column("suite", "assistants-conformance (default run)")
+    ours = Column("schemathesis_ours", "plain Schemathesis + our spec")
+    vendor = Column("schemathesis_vendor", "plain Schemathesis + vendor spec")
+    if args.vendor_spec is None:
+        vendor.status = "skipped: no --vendor-spec given"
+    elif not args.vendor_spec.is_file():
+        vendor.status = f"skipped: vendor spec {args.vendor_spec} not found"
+    if vendor.status != "ran":
+        print(f"detection: the vendor spec column is {vendor.status}", file=sys.stderr)
+    if args.skip_schemathesis:
+        ours.status = "skipped: --skip-schemathesis"
+        if vendor.ran:
+            vendor.status = ours.status
+
+    progress(f"our suite: {len(faults)} faults + the clean server (seed {seed}, {examples} examples)")
+    fill(suite, lambda spec: suite_cell(spec, seed=seed, max_examples=examples), faults, args.jobs)
+    for column, document in ((ours, spec_path()), (vendor, args.vendor_spec)):
+        if column.ran and document is not None:
+            progress(f"{column.title}: {len(faults)} faults + the clean server")
+            fill(
+                column,
+                lambda spec, doc=document: schemathesis_cell(doc, spec, seed=seed, max_examples=examples),
+                faults,
+                args.jobs,
+            )
+            judge_schemathesis(column)
+
+    columns = [suite, ours, vendor]
+    matrix = matrix_to_dict(
+        columns,
+        faults,
+        seed=seed,
+        max_examples=examples,
+        vendor_spec=str(args.vendor_spec) if args.vendor_spec else None,
+    )
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    (args.report_dir / "detection.json").write_text(json.dumps(matrix, indent=2) + "\n")
+    (args.report_dir / "detection.html").write_text(render_html(matrix))
+    for column in columns:
+        summary = column.summary()
+        if column.ran:
+            progress(
+                f"{column.title}: {summary['detected']}/{summary['faults']} detected, "
+                f"{summary['false_alarms']} false alarm(s) on the clean server, {summary['wall_s']} s"
+            )
+        else:
+            progress(f"{column.title}: {column.status}")
+    missed = [name for name, cell in suite.cells.items() if not cell.detected]
+    if missed:
+        progress(f"our suite missed (or did not fire every named check for): {', '.join(missed)}")
+    progress(f"wrote {args.report_dir / 'detection.html'} and detection.json")
+    return 0 if not missed and suite.clean is not None and not suite.clean.fired else 1

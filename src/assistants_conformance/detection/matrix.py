@@ -1,0 +1,195 @@
+"""The detection matrix: every named fault, and the clean server, met by each detector.
+
+A detector is our suite (the default run, in process) or plain `schemathesis run` with all its
+checks against a given OpenAPI document (a subprocess, so it is exactly what a user would run).
+A fault counts as detected by our suite when every check named for it fired; by plain
+Schemathesis when it reported any failure it does not also report on the clean server (it has
+no check IDs of ours to name, and it already fails on the clean server for reasons of its own).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistants_conformance.faults import FAULTS, FaultSpec, FaultyApp
+from assistants_conformance.reference import RunningServer, create_app, running_server
+from assistants_conformance.results import Outcome, RunResult
+from assistants_conformance.runner import Options, run
+
+KEY = "sk-detection-local"
+ASSISTANTS_PATHS = "^/(assistants|threads)"  # the vendor document covers the whole API: keep to our surface
+SCHEMATHESIS_DEADLINE_S = 900.0
+
+
+@dataclass
+class Cell:
+    """What one detector made of one server."""
+
+    fired: list[str] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)  # of `fired`, those that only warned (SHOULD checks)
+    detected: bool = False
+    seconds: float = 0.0
+    outcome: str = ""  # verdict of our run, or Schemathesis' exit code and stop reason
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fired": self.fired,
+            "warned": self.warned,
+            "detected": self.detected,
+            "seconds": self.seconds,
+            "outcome": self.outcome,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Column:
+    key: str
+    title: str
+    status: str = "ran"
+    wall_s: float = 0.0
+    clean: Cell | None = None
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+    @property
+    def ran(self) -> bool:
+        return self.status == "ran"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "status": self.status,
+            "wall_s": round(self.wall_s, 1),
+            "faults": len(self.cells),
+            "detected": sum(c.detected for c in self.cells.values()),
+            "false_alarms": len(self.clean.fired) if self.clean else 0,
+        }
+
+
+@contextmanager
+def serving(spec: FaultSpec | None) -> Iterator[RunningServer]:
+    """A fresh reference server (with fresh fault state) on a free port."""
+    app = create_app(api_key=KEY)
+    with running_server(api_key=KEY, app=FaultyApp(app, spec.make(KEY)) if spec else app) as server:
+        yield server
+
+
+def suite_run(spec: FaultSpec | None, *, seed: int, max_examples: int) -> RunResult:
+    """The default conformance run against one server."""
+    with serving(spec) as server:
+        return run(
+            Options(
+                base_url=server.root, api_key=KEY, seed=seed, max_examples=max_examples, poll_timeout=10.0, timeout=10.0
+            )
+        )
+
+
+def suite_cell(spec: FaultSpec | None, *, seed: int, max_examples: int) -> Cell:
+    began = time.monotonic()
+    result = suite_run(spec, seed=seed, max_examples=max_examples)
+    fired = sorted(c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.ERRORED))
+    named = (spec.expects | spec.warns) if spec else frozenset()
+    return Cell(
+        fired=fired,
+        warned=sorted(c.id for c in result.checks if c.outcome is Outcome.WARNED),
+        detected=bool(named) and named <= set(fired),
+        seconds=round(time.monotonic() - began, 2),
+        outcome=result.verdict.value,
+    )
+
+
+def schemathesis_failures(document: Path, base_url: str, *, seed: int, max_examples: int) -> tuple[list[str], str]:
+    """Run plain `schemathesis run` with all its checks; its failures as `CODE title: operation` lines."""
+    with tempfile.TemporaryDirectory(prefix="detection-st-") as tmp:
+        report = Path(tmp) / "report.json"
+        argv = [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            str(document),
+            "--url",
+            base_url,
+            "-H",
+            f"Authorization: Bearer {KEY}",
+            "-H",
+            "OpenAI-Beta: assistants=v2",
+            "--checks",
+            "all",
+            "--seed",
+            str(seed),
+            "--max-examples",
+            str(max(1, max_examples)),
+            "--request-timeout",
+            "10",
+            "--include-path-regex",
+            ASSISTANTS_PATHS,
+            "--report",
+            "json",
+            "--report-json-path",
+            str(report),
+            "--no-color",
+        ]
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=SCHEMATHESIS_DEADLINE_S, cwd=tmp, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return [], f"no answer within {SCHEMATHESIS_DEADLINE_S:.0f} s"
+        if not report.exists():
+            tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            return [], f"exit {done.returncode}, no report: {' | '.join(tail)[:300]}"
+        data = json.loads(report.read_text())
+    fired = sorted(
+        f"{failure['code']} {failure['title']}: {operation}"
+        for failure in data.get("failures", [])
+        for operation in failure.get("operations") or ["(run)"]
+    )
+    return fired, f"exit {data.get('exit_code', done.returncode)}"
+
+
+def schemathesis_cell(document: Path, spec: FaultSpec | None, *, seed: int, max_examples: int) -> Cell:
+    began = time.monotonic()
+    with serving(spec) as server:
+        fired, outcome = schemathesis_failures(document, server.base_url, seed=seed, max_examples=max_examples)
+    return Cell(fired=fired, seconds=round(time.monotonic() - began, 2), outcome=outcome)
+
+
+def fill(column: Column, measure: Callable[[FaultSpec | None], Cell], faults: list[FaultSpec], jobs: int) -> None:
+    """Measure the clean server, then every fault (`jobs` at a time); the column's wall time covers both."""
+    began = time.monotonic()
+    column.clean = measure(None)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for spec, cell in zip(faults, pool.map(measure, faults), strict=True):
+            column.cells[spec.name] = cell
+    column.wall_s = time.monotonic() - began
+
+
+def judge_schemathesis(column: Column) -> None:
+    """A fault is detected when Schemathesis reports a failure the clean server does not also get."""
+    baseline = set(column.clean.fired) if column.clean else set()
+    for cell in column.cells.values():
+        new = [line for line in cell.fired if line not in baseline]
+        cell.detected = bool(new)
+        cell.note = f"{len(new)} failure(s) not seen on the clean server" if new else "nothing beyond the clean run"
+
+
+def selected(names: str | None) -> list[FaultSpec]:
+    if not names or names == "all":
+        return list(FAULTS.values())
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = [n for n in wanted if n not in FAULTS]
+    if unknown:
+        raise KeyError(", ".join(unknown))
+    return [FAULTS[n] for n in wanted]

@@ -1,0 +1,114 @@
+"""Proof of detection: every named fault makes exactly its named checks fail; the clean server makes none."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assistants_conformance.checks import CATALOGUE
+from assistants_conformance.cli import main
+from assistants_conformance.faults import FAULTS, FaultSpec, FaultyApp
+from assistants_conformance.faults.catalogue import MUST_BE_SHOWN_ELSEWHERE
+from assistants_conformance.reference import create_app, running_server
+from assistants_conformance.results import Outcome, Verdict
+from assistants_conformance.runner import Options, run
+
+KEY = "sk-canary-detection-0123456789"
+
+
+@pytest.mark.parametrize("spec", list(FAULTS.values()), ids=list(FAULTS))
+def test_each_fault_fails_exactly_its_named_checks(spec: FaultSpec) -> None:
+    """The run meets the fault: the named MUST checks fail, the named SHOULD checks warn, nothing else."""
+    app = FaultyApp(create_app(api_key=KEY), spec.make(KEY))
+    examples = 10 if spec.phase == "properties" else 0  # scenario faults need no generated requests
+    with running_server(api_key=KEY, app=app) as server:
+        result = run(
+            Options(base_url=server.root, api_key=KEY, poll_timeout=3.0, timeout=10.0, max_examples=examples, seed=0)
+        )
+    by_outcome = {o: {c.id for c in result.checks if c.outcome is o} for o in Outcome}
+    assert by_outcome[Outcome.FAILED] == spec.expects
+    assert by_outcome[Outcome.WARNED] == spec.warns
+    assert by_outcome[Outcome.ERRORED] == set()
+    assert result.verdict is (Verdict.NON_CONFORMANT if spec.expects else Verdict.CONFORMANT)
+    assert result.resources["leaked"] == []
+
+
+def test_the_catalogue_is_broad() -> None:
+    """At least 30 defects, over every area, and every check is caught by a fault or proven elsewhere."""
+    assert len(FAULTS) >= 30
+    categories = Counter(spec.category for spec in FAULTS.values())
+    assert set(categories) >= {"auth", "schema", "responses", "errors", "assistants", "threads", "pagination"}
+    assert set(categories) >= {"validation", "runs", "sse", "stream", "properties"}
+    caught = set().union(*(spec.expects | spec.warns for spec in FAULTS.values()))
+    assert caught <= set(CATALOGUE)
+    assert set(CATALOGUE) - caught == MUST_BE_SHOWN_ELSEWHERE
+
+
+def test_serve_lists_its_faults() -> None:
+    out = io.StringIO()
+    assert main(["serve", "--list-faults"], stdout=out) == 0
+    assert out.getvalue().count("\n") == len(FAULTS)
+    assert "done-missing" in out.getvalue()
+    assert "[STREAM-DONE-001]" in out.getvalue()
+
+
+def test_serve_refuses_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--fault", "no-such-fault"], stdout=io.StringIO()) == 2
+    assert "unknown --fault 'no-such-fault'" in capsys.readouterr().err
+
+
+def test_detection_command_writes_the_matrix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two faults and the clean server, without the Schemathesis columns: JSON and HTML, each fault detected."""
+    code = main(
+        [
+            "detection",
+            "--faults",
+            "done-missing,any-key-accepted",
+            "--max-examples",
+            "0",
+            "--skip-schemathesis",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        stdout=io.StringIO(),
+    )
+    assert code == 0, capsys.readouterr().err
+    matrix = json.loads((tmp_path / "detection.json").read_text())
+    rows = {row["fault"]: row for row in matrix["faults"]}
+    assert rows["done-missing"]["suite"]["fired"] == ["STREAM-DONE-001"]
+    assert rows["done-missing"]["suite"]["detected"] is True
+    assert rows["any-key-accepted"]["suite"]["fired"] == ["AUTH-002"]
+    assert matrix["clean"]["suite"]["fired"] == []
+    assert matrix["columns"]["suite"]["detected"] == 2
+    assert matrix["columns"]["suite"]["false_alarms"] == 0
+    assert "skipped" in matrix["columns"]["schemathesis_vendor"]["status"]
+    html = (tmp_path / "detection.html").read_text()
+    assert "done-missing" in html
+    assert "STREAM-DONE-001" in html
+    assert "<script src" not in html
+
+
+def test_detection_without_the_vendor_document_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "detection",
+            "--faults",
+            "any-key-accepted",
+            "--max-examples",
+            "0",
+            "--vendor-spec",
+            str(tmp_path / "missing.yaml"),
+            "--skip-schemathesis",
+            "--report-dir",
+            str(tmp_path),
+        ],
+        stdout=io.StringIO(),
+    )
+    assert code == 0
+    assert "vendor spec" in capsys.readouterr().err
+    matrix = json.loads((tmp_path / "detection.json").read_text())
+    assert "not found" in matrix["columns"]["schemathesis_vendor"]["status"]
