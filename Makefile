@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 BASE_URL ?=
 API_KEY  ?=
 REPORT_DIR ?= reports
+# The vendor's published OpenAPI document is not shipped; detection compares against it when present.
+VENDOR_SPEC ?= ../shared/reference/openai-openapi.yaml
 
-.PHONY: install test lint conformance serve bench clean
+.PHONY: install test lint conformance detection serve bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +32,12 @@ conformance: install
 	@# Not echoed: the key must not appear in any log.
 	@$(if $(API_KEY),ASSISTANTS_API_KEY='$(API_KEY)') $(BIN)/assistants-conformance run \
 		$(if $(BASE_URL),--base-url "$(BASE_URL)",--reference) --report-dir $(REPORT_DIR)
+
+# Every named fault met by this suite and by plain Schemathesis (our spec, and the vendor's when
+# VENDOR_SPEC exists): writes $(REPORT_DIR)/detection.html and detection.json.
+detection: install
+	$(BIN)/assistants-conformance detection --report-dir $(REPORT_DIR) \
+		$(if $(VENDOR_SPEC),--vendor-spec "$(VENDOR_SPEC)") $(DETECTION_ARGS)
 
 serve: install
 	$(BIN)/assistants-conformance serve

@@ -32,7 +32,7 @@ def test_each_fault_fails_exactly_its_named_checks(spec: FaultSpec) -> None:
     by_outcome = {o: {c.id for c in result.checks if c.outcome is o} for o in Outcome}
     assert by_outcome[Outcome.FAILED] == spec.expects
     assert by_outcome[Outcome.WARNED] == spec.warns
-    assert by_outcome[Outcome.ERRORED] == set()
+    assert by_outcome[Outcome.ERRORED] == set(), [c.reason for c in result.checks if c.outcome is Outcome.ERRORED]
     assert result.verdict is (Verdict.NON_CONFORMANT if spec.expects else Verdict.CONFORMANT)
     assert result.resources["leaked"] == []
 

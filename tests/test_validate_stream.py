@@ -162,6 +162,7 @@ ERROR_CASES: list[tuple[str, str, Mutation]] = [
         "text",
         _set("thread.message.delta", lambda d: d["delta"]["content"][0]["text"].update(value="XYZ")),
     ),
+    ("STREAM-FOLD-001", "text", _drop("thread.message.delta")),  # text that no delta streamed
     (
         "STREAM-FOLD-002",
         "tool",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import TextIO
 
@@ -32,6 +33,8 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
     if args.max_examples < 0 or not 1 <= args.jobs <= 8:
         raise UsageError("--max-examples must not be negative and --jobs must be between 1 and 8")
     seed, examples = args.seed, args.max_examples
+    # Schemathesis sends malformed HTTP on purpose; uvicorn's warning for each is noise here.
+    logging.getLogger("uvicorn.error").addFilter(lambda record: "Invalid HTTP request" not in record.getMessage())
 
     def progress(line: str) -> None:
         print(line, file=out, flush=True)
@@ -80,6 +83,7 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
             progress(
                 f"{column.title}: {summary['detected']}/{summary['faults']} detected, "
                 f"{summary['false_alarms']} false alarm(s) on the clean server, {summary['wall_s']} s"
+                + (f", {summary['errors']} run(s) that could not finish" if summary["errors"] else "")
             )
         else:
             progress(f"{column.title}: {column.status}")

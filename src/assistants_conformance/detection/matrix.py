@@ -39,8 +39,10 @@ class Cell:
     warned: list[str] = field(default_factory=list)  # of `fired`, those that only warned (SHOULD checks)
     detected: bool = False
     seconds: float = 0.0
-    outcome: str = ""  # verdict of our run, or Schemathesis' exit code and stop reason
+    outcome: str = ""  # verdict of our run, or Schemathesis' exit code
     note: str = ""
+    new: list[str] = field(default_factory=list)  # Schemathesis: failures the clean server does not get
+    error: bool = False  # the detector could not run to the end: no verdict either way
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +52,8 @@ class Cell:
             "seconds": self.seconds,
             "outcome": self.outcome,
             "note": self.note,
+            "new": self.new,
+            "error": self.error,
         }
 
 
@@ -73,6 +77,7 @@ class Column:
             "wall_s": round(self.wall_s, 1),
             "faults": len(self.cells),
             "detected": sum(c.detected for c in self.cells.values()),
+            "errors": sum(c.error for c in self.cells.values()) + bool(self.clean and self.clean.error),
             "false_alarms": len(self.clean.fired) if self.clean else 0,
         }
 
@@ -109,8 +114,11 @@ def suite_cell(spec: FaultSpec | None, *, seed: int, max_examples: int) -> Cell:
     )
 
 
-def schemathesis_failures(document: Path, base_url: str, *, seed: int, max_examples: int) -> tuple[list[str], str]:
-    """Run plain `schemathesis run` with all its checks; its failures as `CODE title: operation` lines."""
+def schemathesis_failures(
+    document: Path, base_url: str, *, seed: int, max_examples: int
+) -> tuple[list[str], str, bool]:
+    """Run plain `schemathesis run` with all its checks: its failures as `CODE title: operation` lines,
+    its exit status, and whether it failed to run (no report)."""
     with tempfile.TemporaryDirectory(prefix="detection-st-") as tmp:
         report = Path(tmp) / "report.json"
         argv = [
@@ -118,7 +126,7 @@ def schemathesis_failures(document: Path, base_url: str, *, seed: int, max_examp
             "-m",
             "schemathesis.cli",
             "run",
-            str(document),
+            str(document.resolve()),
             "--url",
             base_url,
             "-H",
@@ -146,24 +154,33 @@ def schemathesis_failures(document: Path, base_url: str, *, seed: int, max_examp
                 argv, capture_output=True, text=True, timeout=SCHEMATHESIS_DEADLINE_S, cwd=tmp, check=False
             )
         except subprocess.TimeoutExpired:
-            return [], f"no answer within {SCHEMATHESIS_DEADLINE_S:.0f} s"
+            return [], f"no answer within {SCHEMATHESIS_DEADLINE_S:.0f} s", True
         if not report.exists():
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-            return [], f"exit {done.returncode}, no report: {' | '.join(tail)[:300]}"
+            return [], f"exit {done.returncode}, no report: {' | '.join(tail)[:300]}", True
         data = json.loads(report.read_text())
     fired = sorted(
         f"{failure['code']} {failure['title']}: {operation}"
         for failure in data.get("failures", [])
         for operation in failure.get("operations") or ["(run)"]
     )
-    return fired, f"exit {data.get('exit_code', done.returncode)}"
+    return fired, f"exit {data.get('exit_code', done.returncode)}", False
 
 
 def schemathesis_cell(document: Path, spec: FaultSpec | None, *, seed: int, max_examples: int) -> Cell:
     began = time.monotonic()
-    with serving(spec) as server:
-        fired, outcome = schemathesis_failures(document, server.base_url, seed=seed, max_examples=max_examples)
-    return Cell(fired=fired, seconds=round(time.monotonic() - began, 2), outcome=outcome)
+    fired: list[str] = []
+    error = False
+    # Its findings depend on what the server answered along the way, so the clean server is met
+    # twice and the union is the baseline: noise must not count as a detection.
+    for _ in range(1 if spec else 2):
+        with serving(spec) as server:
+            found, outcome, failed = schemathesis_failures(
+                document, server.base_url, seed=seed, max_examples=max_examples
+            )
+        fired = sorted(set(fired) | set(found))
+        error = error or failed
+    return Cell(fired=fired, seconds=round(time.monotonic() - began, 2), outcome=outcome, error=error)
 
 
 def fill(column: Column, measure: Callable[[FaultSpec | None], Cell], faults: list[FaultSpec], jobs: int) -> None:
@@ -180,9 +197,15 @@ def judge_schemathesis(column: Column) -> None:
     """A fault is detected when Schemathesis reports a failure the clean server does not also get."""
     baseline = set(column.clean.fired) if column.clean else set()
     for cell in column.cells.values():
-        new = [line for line in cell.fired if line not in baseline]
-        cell.detected = bool(new)
-        cell.note = f"{len(new)} failure(s) not seen on the clean server" if new else "nothing beyond the clean run"
+        cell.new = [line for line in cell.fired if line not in baseline]
+        cell.detected = bool(cell.new) and not cell.error
+        if cell.error:
+            cell.note = f"could not run: {cell.outcome}"
+        elif cell.new:
+            codes = sorted({line.split(" ", 1)[0] for line in cell.new})
+            cell.note = f"{len(cell.new)} failure(s) not seen on the clean server ({', '.join(codes)})"
+        else:
+            cell.note = "nothing beyond the clean run"
 
 
 def selected(names: str | None) -> list[FaultSpec]:
