@@ -165,3 +165,29 @@ def test_leftovers_of_an_interrupted_run_are_swept_at_start(tmp_path: Path) -> N
         gone = httpx.get(f"{server.base_url}/assistants/{left['id']}", headers={"Authorization": f"Bearer {KEY}"})
     assert result.resources["swept_at_start"] == [f"{left['id']} (conf_earlier): deleted"]
     assert gone.status_code == 404
+
+
+def test_a_generated_streamed_create_is_judged_and_its_thread_cleaned_up() -> None:
+    """Regression: a generated createThreadAndRun with `stream: true` answers an event stream, which
+    once raised in the property phase (an errored PROP check, an incomplete run). It is judged like
+    any answer, and the thread its stream announced is deleted at the end."""
+    import schemathesis
+
+    from assistants_conformance.context import Context
+    from assistants_conformance.runner import _clean_up
+    from assistants_conformance.scenarios import properties
+    from assistants_conformance.target import Target
+
+    with running_server(api_key=KEY) as server:
+        target = Target(server.root, KEY)
+        ctx = Context(target, "conf_streamed", "gpt-4o", 5.0, seed=0, max_examples=1)
+        assistant = target.request("POST", "/assistants", json_body={"model": "m"}).json()
+        operation = schemathesis.openapi.from_dict(properties._contract_for_generation())["/threads/runs"]["POST"]
+        case = operation.Case(body={"assistant_id": assistant["id"], "stream": True})
+        response = case.call(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}"})
+        assert response.headers["content-type"][0].startswith("text/event-stream")
+        properties._judge(ctx, case, response, "createThreadAndRun", 0.0)
+        (created,) = ctx.created
+        assert created[1].startswith("/threads/thread_")
+        assert _clean_up(ctx)["leaked"] == []
+        assert target.request("GET", created[1]).status == 404

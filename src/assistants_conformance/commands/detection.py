@@ -54,7 +54,7 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
             vendor.status = ours.status
 
     progress(f"our suite: {len(faults)} faults + the clean server (seed {seed}, {examples} examples)")
-    fill(suite, lambda spec: suite_cell(spec, seed=seed, max_examples=examples), faults, args.jobs)
+    fill(suite, lambda spec: suite_cell(spec, seed=seed, max_examples=examples), faults, args.jobs, progress)
     for column, document in ((ours, spec_path()), (vendor, args.vendor_spec)):
         if column.ran and document is not None:
             progress(f"{column.title}: {len(faults)} faults + the clean server")
@@ -63,6 +63,7 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
                 lambda spec, doc=document: schemathesis_cell(doc, spec, seed=seed, max_examples=examples),
                 faults,
                 args.jobs,
+                progress,
             )
             judge_schemathesis(column)
 

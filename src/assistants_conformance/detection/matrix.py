@@ -183,13 +183,21 @@ def schemathesis_cell(document: Path, spec: FaultSpec | None, *, seed: int, max_
     return Cell(fired=fired, seconds=round(time.monotonic() - began, 2), outcome=outcome, error=error)
 
 
-def fill(column: Column, measure: Callable[[FaultSpec | None], Cell], faults: list[FaultSpec], jobs: int) -> None:
+def fill(
+    column: Column,
+    measure: Callable[[FaultSpec | None], Cell],
+    faults: list[FaultSpec],
+    jobs: int,
+    progress: Callable[[str], None] = lambda line: None,
+) -> None:
     """Measure the clean server, then every fault (`jobs` at a time); the column's wall time covers both."""
     began = time.monotonic()
     column.clean = measure(None)
+    progress(f"  clean server: {len(column.clean.fired)} finding(s), {column.clean.seconds} s")
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for spec, cell in zip(faults, pool.map(measure, faults), strict=True):
+        for n, (spec, cell) in enumerate(zip(faults, pool.map(measure, faults), strict=True), 1):
             column.cells[spec.name] = cell
+            progress(f"  [{n}/{len(faults)}] {spec.name}: {len(cell.fired)} finding(s), {cell.seconds} s")
     column.wall_s = time.monotonic() - began
 
 

@@ -9,6 +9,8 @@ valid request. Objects that generated requests create are recorded for clean-up.
 from __future__ import annotations
 
 import copy
+import json
+import re
 import time
 from typing import Any
 
@@ -184,7 +186,7 @@ def _judge(ctx: Context, case: Any, response: Any, operation_id: str, began: flo
     if not negative and status in (400, 422) and "{" not in case.operation.path:
         problems.append(("PROP-POS-001", f"a valid {case.method} {case.operation.path} was refused with {status}"))
     if status == 200 and operation_id in CREATES:
-        body = response.json() if content else None
+        body = _created_object(content)
         if isinstance(body, dict) and isinstance(body.get("id"), str):
             path = CREATES[operation_id].format(id=body["id"], thread_id=body.get("thread_id", body["id"]))
             ctx.created_resource(operation_id, path)
@@ -195,6 +197,22 @@ def _judge(ctx: Context, case: Any, response: Any, operation_id: str, began: flo
     for check, message in problems:
         if len(ctx.findings[check]) < MAX_FINDINGS_PER_CHECK:
             ctx.findings[check].append(Finding(ctx.target.scrub(message), exchange=index))
+
+
+_THREAD_CREATED = re.compile(rb"event: ?thread\.created\r?\ndata: ?(\{[^\r\n]*\})")
+
+
+def _created_object(content: bytes) -> Any:
+    """What a create answered: its JSON body, or, for `stream: true`, the thread its stream announced
+    (the run lives in that thread, so deleting the thread cleans up both)."""
+    try:
+        return json.loads(content) if content else None
+    except ValueError:
+        found = _THREAD_CREATED.search(content)
+        try:
+            return json.loads(found.group(1)) if found else None
+        except ValueError:
+            return None
 
 
 def _flat(headers: Any) -> dict[str, str]:
