@@ -191,3 +191,15 @@ def test_a_generated_streamed_create_is_judged_and_its_thread_cleaned_up() -> No
         assert created[1].startswith("/threads/thread_")
         assert _clean_up(ctx)["leaked"] == []
         assert target.request("GET", created[1]).status == 404
+
+
+def test_the_property_phase_is_reproducible_with_its_seed() -> None:
+    """Same seed, same requests: the stateless and the stateful (link-following) phase alike."""
+
+    def sent(seed: int) -> tuple[int, str]:
+        with running_server(api_key=KEY) as server:
+            result = run(Options(base_url=server.root, api_key=KEY, seed=seed, max_examples=5, only={"PROP-5XX-001"}))
+        operations = sorted((op, sorted(statuses.items())) for op, statuses in result.coverage["operations"].items())
+        return result.coverage["requests"], repr(operations)
+
+    assert sent(3) == sent(3)

@@ -384,6 +384,14 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "API reference",
     ),
     (
+        "PROP-GONE-001",
+        Level.MUST,
+        "properties",
+        "Once a DELETE of an object succeeded, the operations the links lead to answer 404 for it.",
+        "#/components/links",
+        "Objects reference: delete (Schemathesis use_after_free, in the stateful phase)",
+    ),
+    (
         "RUN-BUSY-001",
         Level.MUST,
         "runs",

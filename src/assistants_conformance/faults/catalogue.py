@@ -364,7 +364,8 @@ def _soft_delete(key: str) -> Fault:
     "delete-is-a-no-op",
     "deleteAssistant answers `deleted: true` without deleting anything.",
     "assistants",
-    {"ASST-CRUD-005", "ASST-CRUD-006"},
+    {"ASST-CRUD-005", "ASST-CRUD-006", "PROP-GONE-001"},
+    phase="properties",  # the stateful phase finds it too (Schemathesis' use_after_free)
 )
 def _noop_delete(key: str) -> Fault:
     def pretend(req: Req) -> Res | None:
@@ -1154,6 +1155,54 @@ def _thread_tool_resources(key: str) -> Fault:
             if body and "tool_resources" in body
             else None
         )
+
+    return before(refuse)(key)
+
+
+@fault(
+    "message-delete-is-a-no-op",
+    "deleteMessage answers `deleted: true` but the message stays.",
+    "threads",
+    {"THREAD-001"},
+)
+def _message_delete_noop(key: str) -> Fault:
+    def pretend(req: Req) -> Res | None:
+        found = MESSAGE.match(req.path)
+        if found and req.method == "DELETE":
+            message_id = req.path.rsplit("/", 1)[1]
+            return answer(200, {"id": message_id, "object": "thread.message.deleted", "deleted": True})
+        return None
+
+    return before(pretend)(key)
+
+
+@fault(
+    "message-modify-unimplemented",
+    "modifyMessage is not implemented and answers 404 for every message.",
+    "threads",
+    {"THREAD-001"},
+)
+def _message_modify_404(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        if req.method == "POST" and MESSAGE.match(req.path):
+            return error(404, "No message found.", None)
+        return None
+
+    return before(refuse)(key)
+
+
+@fault(
+    "thread-modify-unimplemented",
+    "modifyThread is not implemented and answers 404 for every thread.",
+    "threads",
+    {"THREAD-001"},
+)
+def _thread_modify_404(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        found = THREAD.match(req.path)
+        if req.method == "POST" and found and found.group(1) != "runs":
+            return error(404, f"No thread found with id '{found.group(1)}'.", None)
+        return None
 
     return before(refuse)(key)
 
