@@ -112,3 +112,10 @@ def test_detection_without_the_vendor_document_says_so(tmp_path: Path, capsys: p
     assert "vendor spec" in capsys.readouterr().err
     matrix = json.loads((tmp_path / "detection.json").read_text())
     assert "not found" in matrix["columns"]["schemathesis_vendor"]["status"]
+
+
+def test_detection_refuses_an_unknown_fault(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["detection", "--faults", "done-missing,nope", "--report-dir", str(tmp_path)], stdout=io.StringIO())
+    assert code == 2
+    assert "unknown fault(s): nope" in capsys.readouterr().err
+    assert not (tmp_path / "detection.json").exists()

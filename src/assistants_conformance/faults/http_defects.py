@@ -1,0 +1,760 @@
+"""Defects in plain HTTP answers: auth, shapes, CRUD, threads, pagination, validation, runs, and the
+ones only generated requests reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from assistants_conformance.faults.catalogue import (
+    ASSISTANT,
+    MESSAGE,
+    RUN,
+    RUNS,
+    THREAD,
+    UNKNOWN_ASSISTANT,
+    after,
+    before,
+    fault,
+    json_answer,
+    json_post,
+    on_objects,
+)
+from assistants_conformance.faults.middleware import Fault, Req, Res, answer, error, set_json, set_json_body
+
+
+# ----------------------------------------------------------------------------- auth
+@fault("missing-auth-accepted", "Requests without an API key are served as if authenticated.", "auth", {"AUTH-001"})
+def _missing_auth(key: str) -> Fault:
+    def inject(req: Req) -> None:
+        req.headers.setdefault("authorization", f"Bearer {key}")
+
+    return Fault("", before=inject)
+
+
+@fault("any-key-accepted", "Any bearer key is accepted, not only the configured one.", "auth", {"AUTH-002"})
+def _any_key(key: str) -> Fault:
+    def replace(req: Req) -> None:
+        if req.headers.get("authorization", "").startswith("Bearer "):
+            req.headers["authorization"] = f"Bearer {key}"
+
+    return Fault("", before=replace)
+
+
+# ----------------------------------------------------------------------------- response shapes
+@fault(
+    "assistant-without-created-at",
+    "Assistant objects lack the required `created_at`.",
+    "schema",
+    {"RESP-SCHEMA-001"},
+)
+def _no_created_at(key: str) -> Fault:
+    return on_objects("assistant", lambda a: a.pop("created_at", None))(key)
+
+
+@fault("wrong-object-value", 'Assistants say `object: "assistants"`.', "schema", {"RESP-SCHEMA-001"})
+def _wrong_object(key: str) -> Fault:
+    def change(res: Res) -> None:
+        body = json_answer(res)
+        if isinstance(body, dict) and body.get("object") == "assistant":
+            body["object"] = "assistants"
+            set_json(res, body)
+
+    return after(lambda req, res: change(res))(key)
+
+
+@fault(
+    "timestamp-as-string",
+    "Threads carry `created_at` as an ISO string, not Unix seconds.",
+    "schema",
+    {"RESP-SCHEMA-001"},
+)
+def _timestamp_string(key: str) -> Fault:
+    return on_objects("thread", lambda t: t.update(created_at="2024-01-01T00:00:00Z"))(key)
+
+
+@fault("null-tools", "An assistant without tools answers `tools: null` instead of `[]`.", "schema", {"RESP-SCHEMA-001"})
+def _null_tools(key: str) -> Fault:
+    return on_objects("assistant", lambda a: a.update(tools=a["tools"] or None))(key)
+
+
+@fault(
+    "legacy-v1-assistant",
+    "Assistants in the v1 shape: `file_ids` and a `retrieval` tool instead of `file_search`.",
+    "schema",
+    {"RESP-SCHEMA-001"},
+)
+def _legacy_v1(key: str) -> Fault:
+    def change(assistant: dict[str, Any]) -> None:
+        assistant["file_ids"] = []
+        assistant.pop("tool_resources", None)
+        assistant["tools"] = [
+            {"type": "retrieval"} if t.get("type") == "file_search" else t for t in assistant["tools"]
+        ]
+
+    return on_objects("assistant", change)(key)
+
+
+@fault(
+    "list-without-has-more",
+    "List envelopes leave out `has_more`.",
+    "pagination",
+    {"RESP-SCHEMA-001", "PAGE-001", "PAGE-003"},
+)
+def _no_has_more(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if isinstance(body, dict) and body.get("object") == "list":
+            body.pop("has_more", None)
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "errors-as-detail",
+    'Client errors answer `{"detail": ...}` (a web framework default) instead of the error envelope.',
+    "errors",
+    {"RESP-SCHEMA-001", "ASST-CRUD-007", "AUTH-001", "AUTH-002", "PAGE-005", "VALID-002", "VALID-004"},
+)
+def _detail_errors(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if 400 <= res.status < 500 and isinstance(body, dict) and "error" in body:
+            set_json(res, {"detail": body["error"]["message"]})
+
+    return after(change)(key)
+
+
+@fault(
+    "validation-as-422",
+    "Invalid requests answer 422 Unprocessable Entity instead of 400.",
+    "errors",
+    {"RESP-STATUS-001", "PAGE-005", "RUN-BUSY-001", "VALID-002", "VALID-004", "VALID-005"},
+)
+def _as_422(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if res.status == 400:
+            res.status = 422
+
+    return after(change)(key)
+
+
+@fault("json-as-text-plain", "Retrieved assistants come back as `text/plain`.", "responses", {"RESP-MEDIA-001"})
+def _text_plain(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if req.method == "GET" and ASSISTANT.match(req.path):
+            res.headers["content-type"] = "text/plain; charset=utf-8"
+
+    return after(change)(key)
+
+
+@fault("500-on-valid-request", "Modifying a thread fails with 500.", "responses", {"THREAD-001", "RUN-STREAM-001"})
+def _modify_thread_500(key: str) -> Fault:
+    def crash(req: Req) -> Res | None:
+        if req.method == "POST" and THREAD.match(req.path):
+            return answer(500, {"error": {"message": "internal", "type": "server_error", "param": None, "code": None}})
+        return None
+
+    return before(crash)(key)
+
+
+@fault(
+    "html-error-page-as-json",
+    "getAssistant answers an HTML page labelled `application/json` (a proxy's error page).",
+    "responses",
+    {"RESP-JSON-001", "ASST-CRUD-002"},
+)
+def _html_as_json(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if req.method == "GET" and ASSISTANT.match(req.path) and res.status == 200:
+            res.body = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+    return after(change)(key)
+
+
+@fault(
+    "429-without-retry-after",
+    "The first createThread is rate-limited with 429 but no `Retry-After` header.",
+    "responses",
+    {"RESP-HEADER-001"},
+)
+def _429_without_retry_after(key: str) -> Fault:
+    limited: list[bool] = []
+
+    def limit(req: Req) -> Res | None:
+        if req.method == "POST" and req.path == "/v1/threads" and not limited:
+            limited.append(True)
+            return Res(
+                429,
+                {"content-type": "application/json"},
+                b'{"error":{"message":"slow down","type":"rate_limit_exceeded","param":null,"code":null}}',
+            )
+        return None
+
+    return before(limit)(key)
+
+
+# ----------------------------------------------------------------------------- assistants CRUD
+@fault("create-ignores-a-field", "createAssistant drops `temperature` silently.", "assistants", {"ASST-CRUD-001"})
+def _drop_temperature(key: str) -> Fault:
+    def drop(req: Req) -> None:
+        body = json_post(req, "/v1/assistants")
+        if body is not None and body.get("temperature") == 0.5:
+            body.pop("temperature")
+            set_json_body(req, body)
+
+    return before(drop)(key)
+
+
+@fault("get-answers-a-stale-copy", "getAssistant answers a stale cached copy.", "assistants", {"ASST-CRUD-002"})
+def _stale_get(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if req.method == "GET" and ASSISTANT.match(req.path) and res.status == 200:
+            body = res.json()
+            body["description"] = "stale cached copy"
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "modify-replaces-the-object",
+    "modifyAssistant replaces the whole object: unsent fields are reset.",
+    "assistants",
+    {"ASST-CRUD-003"},
+)
+def _modify_replaces(key: str) -> Fault:
+    reset = {"name": None, "instructions": None, "tools": [], "temperature": None, "top_p": None}
+
+    def replace(req: Req) -> None:
+        body = json_post(req, ASSISTANT)
+        if body is not None:
+            set_json_body(req, {**reset, "response_format": None, **body})
+
+    return before(replace)(key)
+
+
+@fault("list-omits-an-item", "listAssistants leaves out a newly created assistant.", "assistants", {"ASST-CRUD-004"})
+def _list_hides(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if req.method == "GET" and req.path == "/v1/assistants" and res.status == 200:
+            body = res.json()
+            body["data"] = [a for a in body["data"] if not str(a.get("name")).startswith("conformance: every")]
+            body["first_id"] = body["data"][0]["id"] if body["data"] else None
+            body["last_id"] = body["data"][-1]["id"] if body["data"] else None
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "delete-leaves-it-retrievable",
+    "deleteAssistant answers `deleted: true`, yet GET still returns the assistant.",
+    "assistants",
+    {"ASST-CRUD-005"},
+)
+def _soft_delete(key: str) -> Fault:
+    seen: dict[str, Any] = {}
+    deleted: dict[str, Any] = {}
+
+    def serve_ghost(req: Req) -> Res | None:
+        found = ASSISTANT.match(req.path)
+        if found and req.method == "GET" and found.group(1) in deleted:
+            return answer(200, deleted[found.group(1)])
+        return None
+
+    def remember(req: Req, res: Res) -> None:
+        found = ASSISTANT.match(req.path)
+        if found and req.method == "GET" and res.status == 200:
+            seen[found.group(1)] = res.json()
+        if found and req.method == "DELETE" and res.status == 200 and found.group(1) in seen:
+            deleted[found.group(1)] = seen[found.group(1)]
+
+    return Fault("", before=serve_ghost, after=remember)
+
+
+@fault(
+    "delete-is-a-no-op",
+    "deleteAssistant answers `deleted: true` without deleting anything.",
+    "assistants",
+    {"ASST-CRUD-005", "ASST-CRUD-006", "PROP-GONE-001"},
+    phase="properties",  # the stateful phase finds it too (Schemathesis' use_after_free)
+)
+def _noop_delete(key: str) -> Fault:
+    def pretend(req: Req) -> Res | None:
+        found = ASSISTANT.match(req.path)
+        if found and req.method == "DELETE" and found.group(1) != UNKNOWN_ASSISTANT:
+            return answer(200, {"id": found.group(1), "object": "assistant.deleted", "deleted": True})
+        return None
+
+    return before(pretend)(key)
+
+
+@fault(
+    "delete-twice-answers-200", "Deleting an already deleted assistant answers 200.", "assistants", {"ASST-CRUD-006"}
+)
+def _idempotent_delete(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        found = ASSISTANT.match(req.path)
+        if found and req.method == "DELETE" and res.status == 404:
+            res.status = 200
+            set_json(res, {"id": found.group(1), "object": "assistant.deleted", "deleted": True})
+
+    return after(change)(key)
+
+
+@fault("unknown-id-is-400", "An unknown assistant id answers 400 instead of 404.", "assistants", {"ASST-CRUD-007"})
+def _unknown_400(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        return error(400, "invalid id") if req.path.endswith(f"/assistants/{UNKNOWN_ASSISTANT}") else None
+
+    return before(refuse)(key)
+
+
+# ----------------------------------------------------------------------------- threads and messages
+@fault("thread-survives-delete", "A deleted thread stays retrievable.", "threads", {"THREAD-001"})
+def _thread_survives(key: str) -> Fault:
+    seen: dict[str, Any] = {}
+    deleted: dict[str, Any] = {}
+
+    def serve_ghost(req: Req) -> Res | None:
+        found = THREAD.match(req.path)
+        if found and req.method == "GET" and found.group(1) in deleted:
+            return answer(200, deleted[found.group(1)])
+        return None
+
+    def remember(req: Req, res: Res) -> None:
+        found = THREAD.match(req.path)
+        if found and req.method == "GET" and res.status == 200:
+            seen[found.group(1)] = res.json()
+        if found and req.method == "DELETE" and res.status == 200 and found.group(1) in seen:
+            deleted[found.group(1)] = seen[found.group(1)]
+
+    return Fault("", before=serve_ghost, after=remember)
+
+
+def _strip_query(name: str, when: Callable[[str], bool] = lambda v: True) -> Callable[[str], Fault]:
+    def strip(req: Req) -> None:
+        if name in req.query and when(req.query[name]):
+            del req.query[name]
+
+    return before(strip)
+
+
+@fault("run-id-filter-ignored", "listMessages ignores `run_id` and returns every message.", "threads", {"MSG-001"})
+def _run_id_ignored(key: str) -> Fault:
+    return _strip_query("run_id")(key)
+
+
+# ----------------------------------------------------------------------------- pagination
+@fault(
+    "limit-out-of-range-accepted",
+    "`limit` 0 and 101 are served with the default page size.",
+    "pagination",
+    {"PAGE-005"},
+)
+def _limit_range(key: str) -> Fault:
+    return _strip_query("limit", lambda v: v in ("0", "101"))(key)
+
+
+@fault(
+    "limit-ignored",
+    "`limit` is ignored: every page has the default size.",
+    "pagination",
+    {"PAGE-001", "PAGE-005"},
+    warns={"PAGE-004"},
+)
+def _limit_ignored(key: str) -> Fault:
+    return _strip_query("limit")(key)
+
+
+@fault(
+    "order-ignored",
+    "`order` is ignored: lists always come newest first.",
+    "pagination",
+    {"PAGE-001", "PAGE-003", "PAGE-006", "THREAD-001"},
+    warns={"PAGE-004"},
+)
+def _order_ignored(key: str) -> Fault:
+    return _strip_query("order")(key)
+
+
+@fault("default-order-asc", "listMessages defaults to oldest first.", "pagination", {"PAGE-006"})
+def _default_asc(key: str) -> Fault:
+    def change(req: Req) -> None:
+        if req.method == "GET" and req.path.endswith("/messages"):
+            req.query.setdefault("order", "asc")
+
+    return before(change)(key)
+
+
+@fault("first-last-id-swapped", "`first_id` and `last_id` are swapped in ascending pages.", "pagination", {"PAGE-002"})
+def _swap_cursors(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if req.query.get("order") == "asc" and isinstance(body, dict) and len(body.get("data") or []) > 1:
+            body["first_id"], body["last_id"] = body["last_id"], body["first_id"]
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "has-more-when-page-is-full",
+    "`has_more` is true whenever the page is full, even on the last page.",
+    "pagination",
+    {"PAGE-003"},
+)
+def _has_more_full(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if req.method == "GET" and isinstance(body, dict) and body.get("object") == "list" and body["data"]:
+            body["has_more"] = len(body["data"]) == int(req.query.get("limit", 20))
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "after-ignored",
+    "`after` is ignored in ascending order: every page starts from the beginning.",
+    "pagination",
+    {"PAGE-001"},
+)
+def _after_ignored(key: str) -> Fault:
+    def change(req: Req) -> None:
+        if req.method == "GET" and req.path.endswith("/messages") and req.query.get("order") == "asc":
+            req.query.pop("after", None)
+
+    return before(change)(key)
+
+
+@fault("before-ignored", "`before` is ignored.", "pagination", set(), warns={"PAGE-004"})
+def _before_ignored(key: str) -> Fault:
+    return _strip_query("before")(key)
+
+
+@fault(
+    "cursor-item-repeated",
+    "A page fetched with `after=X` starts with X again (inclusive cursor).",
+    "pagination",
+    {"PAGE-001", "PAGE-002", "PAGE-003"},
+    warns={"PAGE-004"},
+)
+def _inclusive_cursor(key: str) -> Fault:
+    last_seen: dict[str, Any] = {}
+
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if req.method != "GET" or not isinstance(body, dict) or body.get("object") != "list":
+            return
+        for item in body["data"]:
+            last_seen[item.get("id")] = item
+        cursor = req.query.get("after")
+        if cursor in last_seen and body["data"]:
+            body["data"] = [last_seen[cursor], *body["data"][:-1]]
+            body["first_id"] = cursor
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+# ----------------------------------------------------------------------------- validation
+@fault("boundary-name-refused", "A name of exactly 256 characters is refused.", "validation", {"VALID-001"})
+def _off_by_one(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        body = json_post(req, "/v1/assistants")
+        if body is not None and len(str(body.get("name") or "")) == 256:
+            return error(400, "name too long", "name")
+        return None
+
+    return before(refuse)(key)
+
+
+@fault("too-long-name-accepted", "A 257-character name is truncated and accepted.", "validation", {"VALID-002"})
+def _truncate_name(key: str) -> Fault:
+    def truncate(req: Req) -> None:
+        body = req.json()
+        if req.method == "POST" and isinstance(body, dict) and len(str(body.get("name") or "")) > 256:
+            body["name"] = body["name"][:256]
+            set_json_body(req, body)
+
+    return before(truncate)(key)
+
+
+@fault(
+    "17-metadata-keys-accepted", "Metadata beyond 16 pairs is dropped instead of refused.", "validation", {"VALID-002"}
+)
+def _metadata_17(key: str) -> Fault:
+    def trim(req: Req) -> None:
+        body = req.json()
+        metadata = body.get("metadata") if req.method == "POST" and isinstance(body, dict) else None
+        if isinstance(metadata, dict) and len(metadata) > 16:
+            body["metadata"] = dict(list(metadata.items())[:16])
+            set_json_body(req, body)
+
+    return before(trim)(key)
+
+
+@fault("temperature-3-accepted", "A temperature above 2 is clamped instead of refused.", "validation", {"VALID-002"})
+def _temperature_clamped(key: str) -> Fault:
+    def clamp(req: Req) -> None:
+        body = req.json()
+        value = body.get("temperature") if req.method == "POST" and isinstance(body, dict) else None
+        if isinstance(value, int | float) and value > 2:
+            body["temperature"] = 2
+            set_json_body(req, body)
+
+    return before(clamp)(key)
+
+
+@fault("unknown-field-accepted", "Unknown request fields are ignored instead of refused.", "validation", {"VALID-005"})
+def _unknown_field(key: str) -> Fault:
+    def drop(req: Req) -> None:
+        body = req.json()
+        if isinstance(body, dict) and "conformance_unknown_field" in body:
+            body.pop("conformance_unknown_field")
+            set_json_body(req, body)
+
+    return before(drop)(key)
+
+
+@fault("no-param-on-400", "400 answers never name the offending field.", "validation", set(), warns={"VALID-003"})
+def _no_param(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if res.status == 400 and isinstance(body, dict) and "error" in body:
+            body["error"]["param"] = None
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault("malformed-json-is-500", "A body that is not JSON crashes the handler (500).", "validation", {"VALID-004"})
+def _malformed_500(key: str) -> Fault:
+    def crash(req: Req) -> Res | None:
+        if req.method == "POST" and req.body and req.json() is None:
+            return answer(500, {"error": {"message": "boom", "type": "server_error", "param": None, "code": None}})
+        return None
+
+    return before(crash)(key)
+
+
+# ----------------------------------------------------------------------------- runs
+@fault("run-get-drifts", "GET on a finished run differs from its last streamed snapshot.", "runs", {"RUN-SNAP-001"})
+def _run_get_drifts(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if req.method == "GET" and RUN.match(req.path) and res.status == 200:
+            body = res.json()
+            body["metadata"] = {**body["metadata"], "drift": "yes"}
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "message-get-drifts",
+    "GET on a message differs from the message the stream completed.",
+    "runs",
+    {"RUN-SNAP-001"},
+)
+def _message_get_drifts(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        if req.method == "GET" and MESSAGE.match(req.path) and res.status == 200:
+            body = res.json()
+            if body.get("role") == "assistant" and body.get("content"):
+                body["content"][0]["text"]["value"] += " (edited)"
+                set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault("tool-choice-ignored", "A run ignores `tool_choice` naming a function.", "runs", {"RUN-TOOL-001"})
+def _tool_choice_ignored(key: str) -> Fault:
+    def drop(req: Req) -> None:
+        body = json_post(req, RUNS)
+        if body is not None and "tool_choice" in body:
+            body.pop("tool_choice")
+            set_json_body(req, body)
+
+    return before(drop)(key)
+
+
+@fault(
+    "submit-tool-outputs-refused",
+    "submit_tool_outputs is refused with 400.",
+    "runs",
+    {"RUN-TOOL-002", "RUN-STREAM-001"},
+)
+def _submit_refused(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        return error(400, "tool outputs are not supported") if req.path.endswith("/submit_tool_outputs") else None
+
+    return before(refuse)(key)
+
+
+@fault("cancel-refused", "cancelRun is refused with 400.", "runs", {"RUN-CANCEL-001"})
+def _cancel_refused(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        return error(400, "runs cannot be cancelled") if req.path.endswith("/cancel") else None
+
+    return before(refuse)(key)
+
+
+@fault(
+    "busy-thread-accepts-runs",
+    "A second run is started on a thread whose run is still active.",
+    "runs",
+    {"RUN-BUSY-001"},
+)
+def _busy_accepts(key: str) -> Fault:
+    active: dict[str, Any] = {}
+
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        found = RUNS.match(req.path)
+        if req.method != "POST" or not found or not isinstance(body, dict):
+            return
+        if res.status == 200 and body.get("object") == "thread.run":
+            active[found.group(1)] = body
+        elif res.status == 400 and body["error"].get("code") == "thread_busy" and found.group(1) in active:
+            res.status = 200
+            set_json(res, {**active[found.group(1)], "id": "run_second", "status": "queued"})
+
+    return after(change)(key)
+
+
+@fault(
+    "polled-run-never-finishes",
+    "A polled run stays in_progress for ever.",
+    "runs",
+    {"RUN-POLL-001", "RUN-SNAP-001"},
+)
+def _never_finishes(key: str) -> Fault:
+    def change(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if req.method == "GET" and RUN.match(req.path) and isinstance(body, dict) and body.get("tool_choice") == "none":
+            body.update(status="in_progress", completed_at=None, usage=None, expires_at=body["created_at"] + 600)
+            set_json(res, body)
+
+    return after(change)(key)
+
+
+@fault(
+    "stream-as-json",
+    "`stream: true` answers a JSON run object instead of an event stream.",
+    "runs",
+    {"RUN-STREAM-001", "RUN-TOOL-001"},
+)
+def _stream_as_json(key: str) -> Fault:
+    def unstream(req: Req) -> None:
+        body = req.json()
+        if req.method == "POST" and isinstance(body, dict) and body.get("stream") is True:
+            body["stream"] = False
+            set_json_body(req, body)
+
+    return before(unstream)(key)
+
+
+# ----------------------------------------------------------------------------- found by the property phase
+@fault(
+    "500-on-non-ascii-text",
+    "createAssistant crashes (500) when a text field holds non-ASCII characters (a Latin-1 database column).",
+    "properties",
+    {"PROP-5XX-001"},
+    phase="properties",
+)
+def _crash_on_non_ascii(key: str) -> Fault:
+    def crash(req: Req) -> Res | None:
+        body = json_post(req, "/v1/assistants")
+        texts = [body.get(k) for k in ("name", "description", "instructions")] if body else []
+        if any(isinstance(t, str) and not t.isascii() for t in texts):
+            return answer(500, {"error": {"message": "boom", "type": "server_error", "param": None, "code": None}})
+        return None
+
+    return before(crash)(key)
+
+
+@fault(
+    "invalid-assistants-accepted",
+    "createAssistant accepts anything with a model and ignores the rest.",
+    "properties",
+    {"PROP-NEG-001", "ASST-CRUD-001", "VALID-002", "VALID-005"},
+    phase="properties",
+)
+def _accept_anything(key: str) -> Fault:
+    def strip(req: Req) -> None:
+        body = json_post(req, "/v1/assistants")
+        if body is not None:
+            set_json_body(req, {"model": str(body.get("model")) or "m"})
+
+    return before(strip)(key)
+
+
+@fault(
+    "thread-tool-resources-refused",
+    "createThread refuses the documented `tool_resources` field.",
+    "properties",
+    set(),
+    warns={"PROP-POS-001"},
+    phase="properties",
+)
+def _thread_tool_resources(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        body = json_post(req, "/v1/threads")
+        return (
+            error(400, "tool_resources is not supported", "tool_resources")
+            if body and "tool_resources" in body
+            else None
+        )
+
+    return before(refuse)(key)
+
+
+@fault(
+    "message-delete-is-a-no-op",
+    "deleteMessage answers `deleted: true` but the message stays.",
+    "threads",
+    {"THREAD-001"},
+)
+def _message_delete_noop(key: str) -> Fault:
+    def pretend(req: Req) -> Res | None:
+        found = MESSAGE.match(req.path)
+        if found and req.method == "DELETE":
+            message_id = req.path.rsplit("/", 1)[1]
+            return answer(200, {"id": message_id, "object": "thread.message.deleted", "deleted": True})
+        return None
+
+    return before(pretend)(key)
+
+
+@fault(
+    "message-modify-unimplemented",
+    "modifyMessage is not implemented and answers 404 for every message.",
+    "threads",
+    {"THREAD-001"},
+)
+def _message_modify_404(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        if req.method == "POST" and MESSAGE.match(req.path):
+            return error(404, "No message found.", None)
+        return None
+
+    return before(refuse)(key)
+
+
+@fault(
+    "thread-modify-unimplemented",
+    "modifyThread is not implemented and answers 404 for every thread.",
+    "threads",
+    {"THREAD-001"},
+)
+def _thread_modify_404(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        found = THREAD.match(req.path)
+        if req.method == "POST" and found and found.group(1) != "runs":
+            return error(404, f"No thread found with id '{found.group(1)}'.", None)
+        return None
+
+    return before(refuse)(key)
