@@ -203,3 +203,19 @@ def test_the_property_phase_is_reproducible_with_its_seed() -> None:
         return result.coverage["requests"], repr(operations)
 
     assert sent(3) == sent(3)
+
+
+def test_every_schemathesis_built_in_check_is_mapped_or_declined() -> None:
+    """Each built-in check names the catalogue check enforcing its rule, or why there is none, so a
+    new Schemathesis check (after an upgrade) fails here until it is placed."""
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    from assistants_conformance.checks import CATALOGUE
+    from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS, SCHEMATHESIS_NOT_ADOPTED
+
+    load_all_checks()
+    assert set(CHECKS.get_all_names()) == set(SCHEMATHESIS_EQUIVALENTS) | set(SCHEMATHESIS_NOT_ADOPTED)
+    assert set(SCHEMATHESIS_EQUIVALENTS.values()) <= set(CATALOGUE)
+    out = io.StringIO()
+    main(["checks", "--format", "json"], stdout=out)
+    assert {c["id"]: c["schemathesis"] for c in json.loads(out.getvalue())}["PROP-GONE-001"] == ["use_after_free"]
