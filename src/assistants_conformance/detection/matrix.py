@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistants_conformance.faults import FAULTS, FaultSpec, FaultyApp
+from assistants_conformance.faults import FAULTS, Fault, FaultSpec, FaultyApp
 from assistants_conformance.reference import RunningServer, create_app, running_server
 from assistants_conformance.results import Outcome, RunResult
 from assistants_conformance.runner import Options, run
@@ -84,9 +84,11 @@ class Column:
 
 @contextmanager
 def serving(spec: FaultSpec | None) -> Iterator[RunningServer]:
-    """A fresh reference server (with fresh fault state) on a free port."""
-    app = create_app(api_key=KEY)
-    with running_server(api_key=KEY, app=FaultyApp(app, spec.make(KEY)) if spec else app) as server:
+    """A fresh reference server (with fresh fault state) on a free port. The clean server sits behind
+    the same middleware with no fault, so whatever the middleware itself changes (it buffers
+    streams) is in every detector's baseline and never counts as a detection."""
+    fault = spec.make(KEY) if spec else Fault("none")
+    with running_server(api_key=KEY, app=FaultyApp(create_app(api_key=KEY), fault)) as server:
         yield server
 
 
