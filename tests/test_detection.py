@@ -119,3 +119,18 @@ def test_detection_refuses_an_unknown_fault(capsys: pytest.CaptureFixture[str], 
     assert code == 2
     assert "unknown fault(s): nope" in capsys.readouterr().err
     assert not (tmp_path / "detection.json").exists()
+
+
+def test_the_middleware_alone_changes_nothing_a_client_sends() -> None:
+    """Odd header bytes, repeated and blank query parameters reach the app as sent: no defect of the
+    middleware's own may count as a fault's (or a false alarm on the clean server)."""
+    import httpx
+
+    from assistants_conformance.faults import Fault
+
+    app = FaultyApp(create_app(api_key=KEY), Fault("none"))
+    with running_server(api_key=KEY, app=app) as server, httpx.Client(base_url=server.base_url) as client:
+        odd = client.get("/assistants", headers={"Authorization": f"Bearer {KEY}", "X-Odd": b"caf\xe9"})
+        blank = client.get("/assistants", params={"limit": ""}, headers={"Authorization": f"Bearer {KEY}"})
+    assert odd.status_code == 200
+    assert blank.status_code == 400  # an empty limit is invalid, not "no limit"

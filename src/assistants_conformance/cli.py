@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     detection.add_argument("--skip-schemathesis", action="store_true", help="only this suite's column")
     detection.add_argument("--seed", type=int, default=0)
     detection.add_argument("--max-examples", type=int, default=10, help="for our property phase and Schemathesis")
-    detection.add_argument("--jobs", type=int, default=2, help="faulty servers measured at once (default 2)")
+    detection.add_argument(
+        "--jobs", type=int, default=2, help="Schemathesis runs at once (default 2; our runs go one at a time)"
+    )
     detection.add_argument("--report-dir", type=Path, default=Path("reports"))
     serve = commands.add_parser("serve", help="run the bundled reference server")
     serve.add_argument("--host", default="127.0.0.1")

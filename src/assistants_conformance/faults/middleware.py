@@ -87,8 +87,10 @@ class FaultyApp:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        query = dict(parse_qsl(scope["query_string"].decode(), keep_blank_values=True))
+        # ASGI header and query bytes are Latin-1: decoding them as UTF-8 would turn a client's odd
+        # byte into a 500 from the middleware, a defect the fault did not name.
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         req = Req(scope["method"], scope["path"], dict(query), headers, b"".join(chunks))
         res = self.fault.before(req) if self.fault.before else None
         if res is None:
@@ -100,7 +102,7 @@ class FaultyApp:
             {
                 "type": "http.response.start",
                 "status": res.status,
-                "headers": [(k.encode(), v.encode()) for k, v in res.headers.items()],
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in res.headers.items()],
             }
         )
         await send({"type": "http.response.body", "body": res.body})
@@ -111,7 +113,9 @@ class FaultyApp:
         inner = dict(scope)
         if not untouched:
             inner["query_string"] = urlencode(req.query).encode()
-        inner["headers"] = [(k.encode(), v.encode()) for k, v in req.headers.items() if k != "content-length"]
+        inner["headers"] = [
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in req.headers.items() if k != "content-length"
+        ]
         inner["headers"].append((b"content-length", str(len(req.body)).encode()))
         sent = False
 
@@ -128,7 +132,7 @@ class FaultyApp:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 out.status = message["status"]
-                out.headers = {k.decode().lower(): v.decode() for k, v in message["headers"]}
+                out.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message["headers"]}
             elif message["type"] == "http.response.body":
                 parts.append(message.get("body", b""))
 
