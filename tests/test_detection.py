@@ -134,3 +134,41 @@ def test_the_middleware_alone_changes_nothing_a_client_sends() -> None:
         blank = client.get("/assistants", params={"limit": ""}, headers={"Authorization": f"Bearer {KEY}"})
     assert odd.status_code == 200
     assert blank.status_code == 400  # an empty limit is invalid, not "no limit"
+
+
+def test_the_detection_page_escapes_what_it_shows() -> None:
+    """Summaries render `code` spans; anything else, including what a detector printed, is inert text."""
+    from assistants_conformance.detection import render_html
+
+    matrix = {
+        "tool_version": "0",
+        "generated_at": "now",
+        "seed": 0,
+        "max_examples": 0,
+        "vendor_spec": None,
+        "columns": {
+            "suite": {"title": "suite", "status": "ran", "wall_s": 1, "faults": 1, "detected": 1, "false_alarms": 0}
+        },
+        "clean": {},
+        "faults": [
+            {
+                "fault": "f",
+                "summary": "uses `x` <script>alert(1)</script>",
+                "category": "c",
+                "phase": "scenarios",
+                "named": ["AUTH-001"],
+                "suite": {
+                    "fired": ["AUTH-001"],
+                    "warned": [],
+                    "detected": True,
+                    "seconds": 1,
+                    "outcome": "<img src=x onerror=alert(1)>",
+                    "note": "",
+                },
+            }
+        ],
+    }
+    html = render_html(matrix)
+    assert "<code>x</code>" in html
+    assert "<script>" not in html
+    assert "<img" not in html

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from assistants_conformance import __version__
 from assistants_conformance.detection.matrix import Column
@@ -17,6 +19,14 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+def _code_spans(text: str) -> Markup:
+    """`name` in a fault's summary shown as code; everything else escaped."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
+
+
+_ENV.filters["code_spans"] = _code_spans
 
 
 def matrix_to_dict(
