@@ -16,32 +16,32 @@ from urllib.parse import parse_qsl, urlencode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+class _JsonBody:
+    """A fault reads bodies leniently: a body that is not JSON is simply not rewritten."""
+
+    body: bytes
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
 @dataclass
-class Req:
+class Req(_JsonBody):
     method: str
     path: str
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
 
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
-
 
 @dataclass
-class Res:
+class Res(_JsonBody):
     status: int
     headers: dict[str, str]
     body: bytes
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            return None
 
 
 @dataclass
