@@ -219,3 +219,16 @@ def test_every_schemathesis_built_in_check_is_mapped_or_declined() -> None:
     out = io.StringIO()
     main(["checks", "--format", "json"], stdout=out)
     assert {c["id"]: c["schemathesis"] for c in json.loads(out.getvalue())}["PROP-GONE-001"] == ["use_after_free"]
+
+
+def test_a_delete_that_changes_nothing_fails_exactly_the_use_after_free_check() -> None:
+    """PROP-GONE-001 alone: the stateful phase reads an object after its DELETE and gets it back."""
+
+    def failed(app: Any) -> set[str]:
+        with running_server(api_key=KEY, app=app) as server:
+            options = Options(base_url=server.root, api_key=KEY, seed=0, max_examples=10, only={"PROP-GONE-001"})
+            result = run(options)
+        return {c.id for c in result.checks if c.outcome is Outcome.FAILED}
+
+    assert failed(FaultyApp(create_app(api_key=KEY), FAULTS["delete-is-a-no-op"].make(KEY))) == {"PROP-GONE-001"}
+    assert failed(create_app(api_key=KEY)) == set()

@@ -23,6 +23,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.openapi.checks import UseAfterFree
 from schemathesis.specs.openapi.checks import use_after_free
 
+from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS
 from assistants_conformance.context import Context
 from assistants_conformance.contract import load_document
 from assistants_conformance.results import Exchange, Finding
@@ -35,13 +36,13 @@ CREATES = {
     "createThreadAndRun": "/threads/{thread_id}",
 }
 MAX_FINDINGS_PER_CHECK = 20
-# Schemathesis' built-in check that judges a sequence (a read after an earlier step's DELETE),
-# which our per-response validators cannot. Its other built-ins repeat our validators (status,
-# media type, headers, schema, 5xx, negative/positive data) or contradict the contract: 405 for an
-# unknown method (the vendor answers 404) and ensure_resource_availability, which no fault here
-# could make fire within the example budget, so it is not claimed.
+# The checks this phase decides (the scenario table lists the same tuple).
+CHECKS = ("PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001", "PROP-GONE-001")
+# Schemathesis' built-in checks that judge a sequence (a read after an earlier step's DELETE),
+# which our per-response validators cannot; why the others are not run here is in
+# checks.catalogue (SCHEMATHESIS_EQUIVALENTS, SCHEMATHESIS_NOT_ADOPTED).
 SEQUENCE_CHECKS = (use_after_free,)
-SEQUENCE_FAILURES: dict[type, str] = {UseAfterFree: "PROP-GONE-001"}
+SEQUENCE_FAILURES: dict[type, str] = {UseAfterFree: SCHEMATHESIS_EQUIVALENTS[use_after_free.__name__]}
 
 
 def _contract_for_generation() -> dict[str, Any]:
@@ -123,7 +124,7 @@ def run(ctx: Context) -> None:
                     "PROP-5XX-001", f"{op.label}: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
                 )
     _stateful(ctx, schema, base, headers)
-    ctx.exercised.update({"PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001", "PROP-GONE-001"})
+    ctx.exercised.update(CHECKS)
 
 
 def _call(case: Any, base: str, headers: dict[str, str], timeout: float) -> Any:

@@ -36,9 +36,5 @@ SCENARIOS: tuple[Scenario, ...] = (
         ),
         runs.run,
     ),
-    Scenario(
-        "properties",
-        ("PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001", "PROP-GONE-001"),
-        properties.run,
-    ),
+    Scenario("properties", properties.CHECKS, properties.run),
 )
