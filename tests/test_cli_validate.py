@@ -122,7 +122,7 @@ def test_har_checks_assistants_exchanges_and_skips_others(tmp_path: Path, record
         {
             "id": "asst_1",
             "object": "assistant",
-            "created_at": 1,
+            "created_at": 1732000000,
             "name": None,
             "description": None,
             "model": "gpt-4o",

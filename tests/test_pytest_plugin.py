@@ -31,8 +31,34 @@ def test_one_item_per_check_against_the_reference_server(pytester: pytest.Pytest
         )
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0
-    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE)
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE) + 1  # + the verdict item
     result.stdout.fnmatch_lines(["*assistants-conformance target: http://127.0.0.1:*"])
+
+
+def test_the_verdict_item_fails_an_incomplete_run(pytester: pytest.Pytester) -> None:
+    """A run cut short by its budget fails no check, but its verdict item fails the session."""
+    with running_server(api_key="sk-plugin-test") as server:
+        pytester.makeini("[pytest]\naddopts = -p no:cacheprovider\n")
+        pytester.makeconftest(
+            "import pytest\n"
+            "from assistants_conformance import runner\n"
+            "_real = runner.Options.__init__\n"
+            "def _small(self, *a, **k):\n"
+            "    _real(self, *a, **k)\n"
+            "    self.budget_requests = 12\n"
+            "runner.Options.__init__ = _small\n"
+        )
+        result = pytester.runpytest_subprocess(
+            "--assistants-base-url",
+            server.base_url,
+            "--assistants-api-key",
+            "sk-plugin-test",
+            "--assistants-max-examples",
+            "0",
+        )
+    assert result.ret == 1
+    result.stdout.fnmatch_lines(["*INCOMPLETE*budget*"])
+    result.stdout.fnmatch_lines(["*FAILED*verdict*"])
 
 
 def test_failing_check_is_a_failing_item(pytester: pytest.Pytester) -> None:

@@ -33,6 +33,7 @@ FIXED = RunResult(
             "auth",
             "A request without an API key is refused with 401 and the envelope.",
             Outcome.PASSED,
+            evidence={"createThread": 1, "listAssistants": 1},
         ),
         CheckResult(
             "ASST-CRUD-007",
@@ -40,7 +41,18 @@ FIXED = RunResult(
             "lifecycle",
             "An unknown id answers 404 with the error envelope.",
             Outcome.FAILED,
-            (Finding("an unknown id answered 400; expected 404 with the error envelope", "", "", "error", 0),),
+            (
+                Finding(
+                    "an unknown id answered 400; expected 404 with the error envelope",
+                    "",
+                    "",
+                    "error",
+                    0,
+                    None,
+                    2,
+                    (0,),
+                ),
+            ),
         ),
         CheckResult(
             "RESP-HEADER-001",
@@ -48,7 +60,7 @@ FIXED = RunResult(
             "response",
             "Declared required headers are present.",
             Outcome.SKIPPED,
-            reason="not exercised by this run",
+            reason="not triggered: the target never answered a status with a required header (429)",
         ),
         CheckResult(
             "PAGE-004",
@@ -63,7 +75,7 @@ FIXED = RunResult(
         Exchange(
             "GET",
             "http://server.test/v1/assistants/asst_x",
-            {"Authorization": "[redacted]", "OpenAI-Beta": "assistants=v2"},
+            {"Authorization": "[redacted: API key]", "OpenAI-Beta": "assistants=v2"},
             "",
             400,
             {"content-type": "application/json"},
@@ -79,7 +91,7 @@ FIXED = RunResult(
         "notes": [],
         "timings_ms": {"getAssistant": 3.1},
     },
-    resources={"created": 2, "deleted": 2, "leaked": [], "swept_at_start": []},
+    resources={"created": 2, "deleted": 2, "leaked": [], "swept": []},
     profile={"model": "gpt-4o-mini"},
 )
 

@@ -91,12 +91,41 @@ def test_html_failures_carry_a_reproduction_without_the_key(report: dict[str, An
     assert KEY not in command
 
 
+@pytest.mark.parametrize(
+    ("headers", "wanted", "unwanted"),
+    [
+        ({"OpenAI-Beta": "assistants=v2"}, [], ["ASSISTANTS_API_KEY"]),
+        ({"api-key": "[redacted: API key]"}, ['"api-key: $ASSISTANTS_API_KEY"'], ["Authorization"]),
+        (
+            {"Authorization": "Bearer sk-conformance-wrong-key"},
+            ["'Authorization: Bearer sk-conformance-wrong-key'"],
+            ["ASSISTANTS_API_KEY"],
+        ),
+        ({"Cookie": "[redacted]", "X-Tenant": "t1"}, ["'X-Tenant: t1'"], ["Cookie", "ASSISTANTS_API_KEY"]),
+    ],
+    ids=["keyless-probe", "gateway-header", "wrong-key-probe", "other-secret"],
+)
+def test_the_curl_line_repeats_the_request_as_it_was_sent(
+    headers: dict[str, str], wanted: list[str], unwanted: list[str]
+) -> None:
+    """The key goes back (from the environment) only where the request carried it, in the header it
+    was sent in; a keyless or wrong-key probe reproduces as the failing request was sent."""
+    exchange = {"method": "GET", "url": "http://h/v1/assistants?api-version=1", "request_headers": headers}
+    command = curl({**exchange, "request_body": ""})
+    assert "'http://h/v1/assistants?api-version=1'" in command
+    for text in wanted:
+        assert text in command
+    for text in unwanted:
+        assert text not in command
+
+
 def test_junit_has_one_testcase_per_check(report: dict[str, Any]) -> None:
     """CI systems read it: counts on the suite match the checks."""
     suite = ET.fromstring(render_junit(report).split("?>", 1)[1])
     cases = suite.findall("testcase")
-    assert len(cases) == len(report["checks"])
-    assert int(suite.get("failures")) == len(suite.findall("testcase/failure")) == 2
+    assert len(cases) == len(report["checks"]) + 1  # + the verdict
+    assert cases[0].get("name") == f"verdict: {report['verdict']}"
+    assert int(suite.get("failures")) == len(suite.findall("testcase/failure")) == 3  # 2 checks + the verdict
     assert int(suite.get("skipped")) == len(suite.findall("testcase/skipped"))
 
 

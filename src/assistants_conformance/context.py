@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from assistants_conformance.contract import get_contract
 from assistants_conformance.results import Finding
 from assistants_conformance.target import Response, Target
-from assistants_conformance.validate import STREAM_RULES, Severity, validate_response, validate_stream_bytes
+from assistants_conformance.validate import Severity, validate_response, validate_stream_bytes
 from assistants_conformance.validate.http import Router
 from assistants_conformance.validate.transcript import StreamReport
 
-RESPONSE_CHECKS = ("RESP-ROUTE-001", "RESP-STATUS-001", "RESP-MEDIA-001", "RESP-JSON-001", "RESP-SCHEMA-001")
 TAG = "conformance_run"
+MAX_EXAMPLES = 3
+_INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
+_OBJECT_ID = re.compile(r"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]+")
+
+
+def _normalise(text: str) -> str:
+    """`data[2].metadata` → `data[*].metadata`, `/data/2/x` → `/data/*/x`, `run_ab12` → `run_*`: what
+    varies per item or per object, so that one defect seen on every item is one finding."""
+    return _OBJECT_ID.sub(r"\1_*", _INDEX.sub(lambda m: "[*]" if m.group().startswith("[") else "*", text))
 
 
 class Context:
@@ -28,18 +41,26 @@ class Context:
         seed: int = 0,
         max_examples: int = 10,
         capabilities: dict[str, bool] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.target = target
+        self.progress = progress  # a line for the terminal, for phases that run long
         self.capabilities = capabilities if capabilities is not None else {}
         self.poll_timeout = poll_timeout
         self.seed = seed
         self.max_examples = max_examples
         self.run_id = run_id
         self.model = model
-        self.findings: dict[str, list[Finding]] = defaultdict(list)
+        # check → grouping key → [first finding, count, example exchanges]: one finding per
+        # (check, rule, normalised place), however often it recurs (see add_finding).
+        self._groups: dict[str, dict[tuple[str, ...], list[Any]]] = defaultdict(dict)
+        self._lock = threading.Lock()
         self.notes: list[str] = []  # things a reader of the report should know, not check outcomes
-        self.exercised: set[str] = set()
+        # check → operation → how many times it judged something there: the evidence behind a pass.
+        self.evidence: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.errored: dict[str, str] = {}
+        # check → why it could not be exercised (a step it depends on failed), for the report.
+        self.unexercised: dict[str, str] = {}
         self.created: list[tuple[str, str]] = []  # (kind, path) in creation order
         self.deleted: set[str] = set()
         self.coverage: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -56,7 +77,7 @@ class Context:
         """Send, then check the response against the contract (findings land on RESP-*/SSE-*/STREAM-*)."""
         began = time.monotonic()
         response = self.target.request(method, path, **kwargs)
-        url = self.target.base_url + path
+        url = kwargs.get("url") or self.target.base_url + path
         while True:
             try:  # workers share the target: pop, never check-then-pop
                 retried = self.target.retried.pop()
@@ -69,33 +90,80 @@ class Context:
         self.timings[route].append(time.monotonic() - began)
         return response
 
+    def judged(self, check: str, operation: str) -> None:
+        """Record that `check` had something to judge in an answer of `operation`."""
+        self.evidence[check][operation] += 1
+
+    def exercised(self, check: str) -> bool:
+        return check in self.evidence
+
     def _judge(self, method: str, url: str, status: int, headers: Any, content: bytes, exchange: int | None) -> None:
-        found = validate_response(method, url, status, headers, content)
-        self.exercised.update(RESPONSE_CHECKS)
-        if status == 429:
-            self.exercised.add("RESP-HEADER-001")
-        if headers.get("content-type", "").startswith("text/event-stream"):
-            self.exercised.update(STREAM_RULES)
-            self.exercised.update(
-                {"SSE-UTF8-001", "SSE-EOF-001", "SSE-FRAME-001", "SSE-FIELD-001", "SSE-FIELD-002", "SSE-LINE-001"}
-            )
+        judged: set[str] = set()
+        found = validate_response(method, url, status, headers, content, judged)
+        operation = self._operation(method, url)
+        for check in judged:
+            self.judged(check, operation)
         for violation in found:
-            self.findings[violation.check].append(
-                Finding(
-                    self.target.scrub(violation.message),
-                    violation.where,
-                    violation.spec,
-                    violation.severity.value,
-                    exchange,
-                    violation.frame,
-                )
+            self.add_finding(
+                violation.check,
+                violation.message,
+                violation.where,
+                violation.spec,
+                violation.severity.value,
+                exchange,
+                violation.frame,
             )
+
+    def add_finding(
+        self,
+        check: str,
+        message: str,
+        where: str = "",
+        spec: str = "",
+        severity: str = "error",
+        exchange: int | None = None,
+        frame: int | None = None,
+    ) -> None:
+        """Record a finding; the same one again (same check, rule and place once list indexes and
+        object ids are normalised) only adds to its count and, up to three, its example exchanges."""
+        message = self.target.scrub(message)
+        key = (_normalise(message), _normalise(where), spec, severity)
+        with self._lock:
+            group = self._groups[check].get(key)
+            if group is None:
+                self._groups[check][key] = [
+                    Finding(message, _normalise(where), spec, severity, exchange, frame),
+                    1,
+                    [exchange] if exchange is not None else [],
+                ]
+                return
+            group[1] += 1
+            if exchange is not None and len(group[2]) < MAX_EXAMPLES and exchange not in group[2]:
+                group[2].append(exchange)
+
+    @property
+    def findings(self) -> dict[str, list[Finding]]:
+        """Findings per check, each with its count and example exchanges."""
+        out: dict[str, list[Finding]] = {}
+        with self._lock:
+            for check, groups in self._groups.items():
+                out[check] = [
+                    dataclasses.replace(first, count=count, examples=tuple(examples))
+                    for first, count, examples in groups.values()
+                ]
+        return out
 
     def stream_report(self, response: Response) -> StreamReport:
         report = validate_stream_bytes(response.content, keep_snapshots=True)
         for name, count in report.events.items():
             self.events[name] += count
         return report
+
+    def _operation_of(self, response: Response | None) -> str:
+        if response is None:
+            return "(several requests)"
+        exchange = self.target.exchanges[response.exchange]
+        return self._operation(exchange.method, exchange.url)
 
     def _operation(self, method: str, url: str) -> str:
         route = self.router.match(method, url)
@@ -114,16 +182,11 @@ class Context:
         where: str = "",
         severity: Severity = Severity.ERROR,
     ) -> bool:
-        """Record that `check` was exercised and, when `ok` is false, a finding with its evidence."""
-        self.exercised.add(check)
+        """Record that `check` judged something and, when `ok` is false, a finding with its evidence."""
+        self.judged(check, self._operation_of(response))
         if not ok:
-            self.findings[check].append(
-                Finding(
-                    self.target.scrub(message),
-                    where,
-                    severity=severity.value,
-                    exchange=response.exchange if response else None,
-                )
+            self.add_finding(
+                check, message, where, severity=severity.value, exchange=response.exchange if response else None
             )
         return ok
 
@@ -135,20 +198,25 @@ class Context:
     def created_resource(self, kind: str, path: str) -> None:
         self.created.append((kind, path))
 
-    def make_assistant(self, **fields: Any) -> dict[str, Any] | None:
-        body = {"model": self.model, "metadata": self.tag, **fields}
-        response = self.call("POST", "/assistants", json_body=body)
-        data = response.json()
-        if response.status == 200 and isinstance(data, dict) and isinstance(data.get("id"), str):
-            self.created_resource("assistant", f"/assistants/{data['id']}")
+    def track(self, response: Response, kind: str, path: str = "") -> dict[str, Any] | None:
+        """A create that answered any 2xx made an object: it is the scenario's to use and the run's to
+        delete, whatever the exact status (RESP-STATUS-001 judges that). `path` defaults to /{kind}s/{id}."""
+        data = response.object()
+        if response.ok and isinstance(data.get("id"), str) and data["id"]:
+            safe = {k: quote(v, safe="") if isinstance(v, str) else v for k, v in data.items()}
+            self.created_resource(kind, path.format(**safe) if path else f"/{kind}s/{safe['id']}")
             return data
         return None
 
+    def make_assistant(self, **fields: Any) -> dict[str, Any] | None:
+        body = {"model": self.model, "metadata": self.tag, **fields}
+        return self.track(self.call("POST", "/assistants", json_body=body), "assistant")
+
     def make_thread(self, *texts: str) -> dict[str, Any] | None:
         body = {"metadata": self.tag, "messages": [{"role": "user", "content": t} for t in texts]}
-        response = self.call("POST", "/threads", json_body=body)
-        data = response.json()
-        if response.status == 200 and isinstance(data, dict) and isinstance(data.get("id"), str):
-            self.created_resource("thread", f"/threads/{data['id']}")
-            return data
-        return None
+        return self.track(self.call("POST", "/threads", json_body=body), "thread")
+
+    def cannot(self, checks: tuple[str, ...] | list[str], why: str) -> None:
+        """These checks could not be exercised because a step they depend on failed (said in the report)."""
+        for check in checks:
+            self.unexercised.setdefault(check, why)

@@ -14,7 +14,7 @@ import pytest
 
 from assistants_conformance.checks import CATALOGUE, Check
 from assistants_conformance.errors import ConformanceToolError
-from assistants_conformance.results import Outcome, RunResult
+from assistants_conformance.results import Outcome, RunResult, Verdict
 
 _RESULT = pytest.StashKey[RunResult]()
 _ERROR = pytest.StashKey[str]()
@@ -43,16 +43,15 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if not config.getoption("assistants_base_url"):
         return
     items.extend(CheckItem.from_parent(session, name=check.id, check=check) for check in CATALOGUE.values())
+    items.append(VerdictItem.from_parent(session, name="verdict"))
 
 
 class CheckFailed(Exception):
     pass
 
 
-class CheckItem(pytest.Item):
-    def __init__(self, *, check: Check, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.check = check
+class _RunItem(pytest.Item):
+    """An item that reads the one conformance run of the session (run on first use)."""
 
     def _result(self) -> RunResult:
         stash = self.config.stash
@@ -79,8 +78,34 @@ class CheckItem(pytest.Item):
                 raise CheckFailed(f"the conformance run could not start: {exc}") from None
         return stash[_RESULT]
 
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+
+class VerdictItem(_RunItem):
+    """The run's verdict as an item: an incomplete run (budget used up, MUST checks never
+    exercised) fails the session even when no check failed."""
+
     def runtest(self) -> None:
-        found = next(c for c in self._result().checks if c.id == self.check.id)
+        result = self._result()
+        if result.verdict is not Verdict.CONFORMANT:
+            raise CheckFailed(f"{result.verdict.value.upper()}: {result.verdict_reason}")
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, "verdict of the conformance run"
+
+
+class CheckItem(_RunItem):
+    def __init__(self, *, check: Check, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+
+    def runtest(self) -> None:
+        found = next((c for c in self._result().checks if c.id == self.check.id), None)
+        if found is None:
+            pytest.skip("not selected for this run (--assistants-max-examples 0 turns the property phase off)")
         if found.outcome is Outcome.SKIPPED:
             pytest.skip(found.reason)
         if found.outcome in (Outcome.FAILED, Outcome.ERRORED):
@@ -89,11 +114,6 @@ class CheckItem(pytest.Item):
             if found.reason:
                 lines.append(f"  reason: {found.reason}")
             raise CheckFailed("\n".join(lines))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, CheckFailed):
-            return str(excinfo.value)
-        return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, f"{self.check.id}: {self.check.requirement}"

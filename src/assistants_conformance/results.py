@@ -44,8 +44,11 @@ class Finding:
     where: str = ""
     spec: str = ""
     severity: str = "error"
-    exchange: int | None = None  # index into RunResult.exchanges
+    exchange: int | None = None  # index into RunResult.exchanges (the first example)
     frame: int | None = None
+    # The same finding (check, rule, normalised place) seen `count` times; up to three exchanges shown.
+    count: int = 1
+    examples: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ class CheckResult:
     outcome: Outcome
     findings: tuple[Finding, ...] = ()
     reason: str = ""
+    # operationId → how many answers of it this check judged; empty means nothing was judged.
+    evidence: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ a time limit, and an exhausted budget makes the verdict incomplete, never a pass
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -15,16 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from assistants_conformance import __version__
 from assistants_conformance.checks import CATALOGUE, Level
 from assistants_conformance.context import TAG, Context
 from assistants_conformance.contract import spec_path
-from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.errors import TargetUnreachable, TargetUnusable
 from assistants_conformance.profile import Profile
-from assistants_conformance.results import CheckResult, Outcome, RunResult, Verdict
+from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, RunResult, Verdict
 from assistants_conformance.scenarios import SCENARIOS, Scenario
-from assistants_conformance.target import BudgetExhausted, Target
+from assistants_conformance.target import BudgetExhausted, Response, Target
 
 
 @dataclass
@@ -32,6 +35,10 @@ class Options:
     base_url: str
     api_key: str | None
     headers: dict[str, str] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
+    auth_header: str | None = None
+    sweep: bool = False
+    sweep_age: float = 3600.0
     model: str = "gpt-4o-mini"
     only: set[str] = field(default_factory=set)
     skip: set[str] = field(default_factory=set)
@@ -46,18 +53,34 @@ class Options:
     progress: Callable[[str], None] | None = None
 
 
+PROPERTY_PREFIX = "PROP-"
+VALIDATOR_PREFIXES = ("RESP-", "SSE-", "STREAM-")
+
+
 def selected(options: Options) -> list[str]:
-    return [i for i in CATALOGUE if (not options.only or i in options.only) and i not in options.skip]
+    """The checks this run is asked to decide. `--max-examples 0` turns the property phase off,
+    which deselects its checks: they are neither passed nor owed."""
+    return [
+        i
+        for i in CATALOGUE
+        if (not options.only or i in options.only)
+        and i not in options.skip
+        and not (options.max_examples <= 0 and i.startswith(PROPERTY_PREFIX))
+    ]
 
 
 def run(options: Options) -> RunResult:
     started = datetime.now(UTC)
     began = time.monotonic()
-    run_id = f"conf_{secrets.token_hex(6)}"
+    # The tag carries the run's start time, so that a later --sweep can tell an abandoned run's
+    # objects (old) from a live run's (new) on a server that several runs share.
+    run_id = f"conf_{int(started.timestamp())}_{secrets.token_hex(4)}"
     target = Target(
         options.base_url,
         options.api_key,
         headers=options.headers,
+        query=options.query,
+        auth_header=options.auth_header,
         timeout=options.timeout,
         budget_requests=options.budget_requests,
         deadline_s=options.time_limit,
@@ -70,16 +93,20 @@ def run(options: Options) -> RunResult:
         seed=options.seed,
         max_examples=options.max_examples,
         capabilities=options.profile.capabilities,
+        progress=options.progress,
     )
     wanted = set(selected(options))
     incomplete: list[str] = []
     swept: list[str] = []
     try:
-        probe = target.request("GET", "/assistants", params={"limit": 100})
-        swept = _sweep_leftovers(ctx, probe.json())
+        probe = preflight(target, say=options.progress, notes=ctx.notes)
+        if options.sweep:
+            swept = _sweep(ctx, options.sweep_age, options.progress)
         if probe.status >= 500 and probe.status != 503:
             incomplete.append(f"the target answers {probe.status} to a plain list request")
-        chosen = [sc for sc in SCENARIOS if wanted & set(sc.checks) or options.only & {"RESP", "STREAM", "SSE"}]
+        # The validators' checks judge every answer: selecting one runs every scenario.
+        judges_all = any(check.startswith(VALIDATOR_PREFIXES) for check in wanted)
+        chosen = [sc for sc in SCENARIOS if judges_all or wanted & set(sc.checks)]
         pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
         try:
             for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options), chosen):
@@ -94,10 +121,11 @@ def run(options: Options) -> RunResult:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
         resources = _clean_up(ctx)
-        resources["swept_at_start"] = swept
+        resources["swept"] = swept
         target.close()
     checks = tuple(_result(ctx, check_id, options.profile) for check_id in CATALOGUE if check_id in wanted)
-    verdict, reason = _verdict(checks, incomplete)
+    checks, exchanges = _evidence_only(checks, target.exchanges)
+    verdict, reason = verdict_of(checks, incomplete)
     return RunResult(
         tool_version=__version__,
         spec_sha256=hashlib.sha256(spec_path().read_bytes()).hexdigest(),
@@ -109,7 +137,7 @@ def run(options: Options) -> RunResult:
         verdict=verdict,
         verdict_reason=reason,
         checks=checks,
-        exchanges=tuple(target.exchanges),
+        exchanges=exchanges,
         coverage={
             "operations": {op: dict(statuses) for op, statuses in ctx.coverage.items()},
             "events": dict(ctx.events),
@@ -151,57 +179,143 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
     return None
 
 
-def _sweep_leftovers(ctx: Context, listed: Any) -> list[str]:
-    """Assistants an earlier, interrupted run left behind (tagged by this tool): delete and report them."""
-    swept = []
-    data = listed.get("data") if isinstance(listed, dict) else None
-    for item in data if isinstance(data, list) else []:
-        tag = (item.get("metadata") or {}).get(TAG) if isinstance(item, dict) else None
-        if tag and tag != ctx.run_id and isinstance(item.get("id"), str):
-            response = ctx.target.request("DELETE", f"/assistants/{item['id']}")
-            swept.append(f"{item['id']} ({tag}): {'deleted' if response.status in (200, 404) else response.status}")
+def preflight(target: Target, *, say: Callable[[str], None] | None = None, notes: list[str] | None = None) -> Response:
+    """Find the API and prove the key before any scenario, so that a wrong URL or key is said as
+    such (exit 3) and never reported as the server's non-conformance.
+
+    The URL is used as given; when its `/assistants` is a 404 and `URL/v1/assistants` is not, the
+    API lives under `/v1` and that is used (and said). A 401/403 to a plain list with the key is
+    the key's fault, not the server's."""
+    given = target.base_url
+    tried = [given]
+    probe = target.request("GET", "/assistants", params={"limit": 1})
+    if probe.status == 404 and not given.endswith("/v1"):
+        target.base_url = given + "/v1"
+        tried.append(target.base_url)
+        below = target.request("GET", "/assistants", params={"limit": 1})
+        if below.status != 404:
+            probe = below
+            line = f"the API answers at {target.base_url} (not at {given}); checking that"
+            if say is not None:
+                say(line)
+            if notes is not None:
+                notes.append(line)
+        else:
+            target.base_url = given
+    if probe.status == 404:
+        raise TargetUnusable(
+            f"no Assistants API found at {given}: GET /assistants answered 404 (tried {', '.join(tried)}); "
+            "give the URL the API is mounted at, e.g. https://host/v1"
+        )
+    if probe.status in (401, 403):
+        which = "no API key was given" if not target.api_key else "the target refused the API key"
+        raise TargetUnusable(
+            f"{which}: GET {target.base_url}/assistants answered {probe.status} "
+            f"(the key is read from --api-key, $ASSISTANTS_API_KEY or $OPENAI_API_KEY"
+            f"{'' if target.auth_header == 'Authorization' else f' and sent as {target.auth_header}'})"
+        )
+    return probe
+
+
+_TAG_TIME = re.compile(r"^conf_(\d{9,11})_")
+
+
+def _sweep(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> list[str]:
+    """--sweep: delete assistants this tool tagged in other runs that started over `max_age` seconds
+    ago (abandoned by a killed run). Younger ones may belong to a live run and are left alone, as
+    is anything whose tag carries no time. Only assistants can be listed, so only they are swept."""
+    swept: list[str] = []
+    now = time.time()
+    after: str | None = None
+    for _ in range(20):  # at most 2,000 assistants looked at
+        page = ctx.target.request("GET", "/assistants", params={"limit": 100, **({"after": after} if after else {})})
+        for item in page.items():
+            metadata = item.get("metadata")
+            tag = metadata.get(TAG) if isinstance(metadata, dict) else None
+            found = _TAG_TIME.match(tag) if isinstance(tag, str) and tag != ctx.run_id else None
+            if not found or now - int(found.group(1)) < max_age or not isinstance(item.get("id"), str):
+                continue
+            try:
+                gone = ctx.target.request("DELETE", f"/assistants/{quote(item['id'], safe='')}")
+                what = "deleted" if gone.ok or gone.status == 404 else f"DELETE answered {gone.status}"
+            except TargetUnreachable as exc:
+                what = f"not deleted ({exc})"
+            swept.append(f"{item['id']} (tag {tag}): {what}")
+            if say is not None:
+                say(f"  swept {item['id']} (tag {tag}, {int((now - int(found.group(1))) // 60)} min old): {what}")
+        ids = page.ids()
+        if not page.object().get("has_more") or not ids or not isinstance(ids[-1], str):
+            break
+        after = ids[-1]
     return swept
 
 
 def _clean_up(ctx: Context) -> dict[str, Any]:
-    """Delete what the run created, newest first, and sweep tagged assistants it may have missed."""
-    created = [path for _, path in ctx.created]
+    """Delete what the run created, newest first, then read each back: the figures in the report
+    are what the target says, and every object still there is listed with why."""
+    created = list(dict.fromkeys(path for _, path in ctx.created))
     left: list[str] = []
     deleted = 0
     target = ctx.target
     target.interrupted = False
-    target.budget = target.used + len(created) + 50  # cleaning up is always allowed
+    target.budget = target.used + 2 * len(created) + 50  # cleaning up is always allowed
     target.deadline = time.monotonic() + 120
     for path in reversed(created):
-        if path in ctx.deleted:
-            deleted += 1
-            continue
         try:
-            response = target.request("DELETE", path)
-        except (TargetUnreachable, BudgetExhausted):
-            left.append(path)
+            if path not in ctx.deleted:
+                response = target.request("DELETE", path)
+                if not (response.ok or response.status == 404):
+                    left.append(f"{path}: DELETE answered {response.status}")
+                    continue
+            check = target.request("GET", path)
+        except (TargetUnreachable, BudgetExhausted) as exc:
+            left.append(f"{path}: {exc}")
             continue
-        if response.status in (200, 404):
+        if check.status == 404:
             deleted += 1
             ctx.deleted.add(path)
         else:
-            left.append(path)
-    try:
-        listed = target.request("GET", "/assistants", params={"limit": 100}).json() or {}
-        for item in listed.get("data", []) if isinstance(listed, dict) else []:
-            if isinstance(item, dict) and (item.get("metadata") or {}).get(TAG) == ctx.run_id:
-                path = f"/assistants/{item['id']}"
-                if path not in ctx.deleted and target.request("DELETE", path).status in (200, 404):
-                    deleted += 1
-    except (TargetUnreachable, BudgetExhausted, AttributeError, TypeError):
-        pass
+            left.append(f"{path}: still answers {check.status} after DELETE")
     return {"created": len(created), "deleted": deleted, "leaked": left, "tag": {TAG: ctx.run_id}}
+
+
+NOT_EXERCISED = "not exercised: "
+NOT_TRIGGERED = "not triggered: "
+
+
+def _evidence_only(
+    checks: tuple[CheckResult, ...], exchanges: list[Exchange]
+) -> tuple[tuple[CheckResult, ...], tuple[Exchange, ...]]:
+    """Keep the exchanges findings point at (renumbered in order); the rest are counted in
+    coverage, not shipped: a 900-request run against a broken server stays a readable report."""
+    pointed = {i for c in checks for f in c.findings for i in (f.exchange, *f.examples) if i is not None}
+    used = sorted(i for i in pointed if i < len(exchanges))
+    index = {old: new for new, old in enumerate(used)}
+
+    def renumber(finding: Finding) -> Finding:
+        return dataclasses.replace(
+            finding,
+            exchange=index.get(finding.exchange) if finding.exchange is not None else None,
+            examples=tuple(index[i] for i in finding.examples if i in index),
+        )
+
+    kept = tuple(
+        dataclasses.replace(c, findings=tuple(renumber(f) for f in c.findings)) if c.findings else c for c in checks
+    )
+    return kept, tuple(exchanges[i] for i in used)
 
 
 def _result(ctx: Context, check_id: str, profile: Profile) -> CheckResult:
     check = CATALOGUE[check_id]
     findings = tuple(ctx.findings.get(check_id, ()))
-    base = {"id": check.id, "level": check.level.value, "category": check.category, "requirement": check.requirement}
+    evidence = dict(sorted(ctx.evidence.get(check_id, {}).items()))
+    base = {
+        "id": check.id,
+        "level": check.level.value,
+        "category": check.category,
+        "requirement": check.requirement,
+        "evidence": evidence,
+    }
     if not profile.allows(check_id) and check_id not in ctx.findings:
         return CheckResult(**base, outcome=Outcome.SKIPPED, reason=profile.missing(check_id))
     if check_id in ctx.errored:
@@ -212,18 +326,34 @@ def _result(ctx: Context, check_id: str, profile: Profile) -> CheckResult:
         return CheckResult(**base, outcome=outcome, findings=findings)
     if findings:
         return CheckResult(**base, outcome=Outcome.WARNED, findings=findings)
-    if check_id in ctx.exercised:
+    if evidence:
         return CheckResult(**base, outcome=Outcome.PASSED)
-    return CheckResult(**base, outcome=Outcome.SKIPPED, reason="not exercised by this run")
+    if check.trigger:
+        return CheckResult(**base, outcome=Outcome.SKIPPED, reason=NOT_TRIGGERED + check.trigger)
+    why = ctx.unexercised.get(check_id, "no answer this run received gave it anything to judge")
+    return CheckResult(**base, outcome=Outcome.SKIPPED, reason=NOT_EXERCISED + why)
 
 
-def _verdict(checks: tuple[CheckResult, ...], incomplete: list[str]) -> tuple[Verdict, str]:
+def owed(check: CheckResult) -> bool:
+    """A MUST check the run was asked to decide and never could: the run cannot be called conformant."""
+    return (
+        check.level == Level.MUST.value and check.outcome is Outcome.SKIPPED and check.reason.startswith(NOT_EXERCISED)
+    )
+
+
+def verdict_of(checks: tuple[CheckResult, ...], incomplete: list[str]) -> tuple[Verdict, str]:
+    """The one verdict policy: every front end (terminal, reports, JUnit, pytest) reads what this decides."""
     failed = [c.id for c in checks if c.outcome is Outcome.FAILED]
     errored = [c.id for c in checks if c.outcome is Outcome.ERRORED]
+    unexercised = [c.id for c in checks if owed(c)]
     if failed:
         extra = f"; the run was also incomplete ({'; '.join(incomplete)})" if incomplete else ""
         return Verdict.NON_CONFORMANT, f"{len(failed)} MUST check(s) failed: {', '.join(failed[:8])}{extra}"
-    if incomplete or errored:
-        why = incomplete + ([f"{len(errored)} check(s) could not run: {', '.join(errored[:8])}"] if errored else [])
+    if incomplete or errored or unexercised:
+        why = list(incomplete)
+        if errored:
+            why.append(f"{len(errored)} check(s) could not run: {', '.join(errored[:8])}")
+        if unexercised:
+            why.append(f"{len(unexercised)} MUST check(s) never exercised: {', '.join(unexercised[:8])}")
         return Verdict.INCOMPLETE, "; ".join(why)
-    return Verdict.CONFORMANT, "every selected MUST check passed"
+    return Verdict.CONFORMANT, "every selected MUST check passed on evidence"

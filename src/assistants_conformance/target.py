@@ -7,6 +7,7 @@ followed, so a redirect to another host can never receive it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -21,7 +22,14 @@ from assistants_conformance.results import Exchange
 
 EXCERPT = 4096
 REDACTED = "[redacted]"
+REDACTED_KEY = "[redacted: API key]"
+# The key the AUTH checks send to prove a wrong key is refused: public, so shown in reports.
+WRONG_KEY = "sk-conformance-wrong-key"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
+
+
+class _Dropped(Exception):
+    """A connection failed before any answer arrived (a kept-alive connection the server had closed)."""
 
 
 class BudgetExhausted(Exception):
@@ -36,14 +44,12 @@ MAX_RATE_LIMITED = 5  # requests that stay 429 after retries before the whole ru
 
 
 def normalise_base_url(url: str) -> str:
-    """`https://h`, `https://h/` and `https://h/v1` all mean the API root `https://h/v1`."""
+    """The API root as given, without a trailing slash (and without query or fragment). Whether the
+    API lives there or under `/v1` below it is found out by asking (runner's preflight)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"--base-url must be an http(s) URL, got {url!r}")
-    path = parts.path.rstrip("/")
-    if not path.endswith("/v1"):
-        path += "/v1"
-    return f"{parts.scheme}://{parts.netloc}{path}"
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 @dataclass
@@ -59,6 +65,24 @@ class Response:
         except ValueError:
             return None
 
+    @property
+    def ok(self) -> bool:
+        """Any 2xx: the request was accepted (whether the exact status is right is RESP-STATUS-001's)."""
+        return 200 <= self.status < 300
+
+    def object(self) -> dict[str, Any]:
+        """The body when it is a JSON object, else {}: a scenario reads fields without trusting shapes."""
+        body = self.json()
+        return body if isinstance(body, dict) else {}
+
+    def items(self) -> list[dict[str, Any]]:
+        """The objects of a list answer's `data` (none when it is missing or not a list)."""
+        data = self.object().get("data")
+        return [item for item in data if isinstance(item, dict)] if isinstance(data, list) else []
+
+    def ids(self) -> list[Any]:
+        return [item.get("id") for item in self.items()]
+
 
 class Target:
     def __init__(
@@ -67,6 +91,8 @@ class Target:
         api_key: str | None,
         *,
         headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        auth_header: str | None = None,
         timeout: float = 30.0,
         budget_requests: int = 2000,
         deadline_s: float = 600.0,
@@ -89,19 +115,46 @@ class Target:
         self.interrupted = False
         self.on_exchange = on_exchange
         self._headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
+        # Gateways that want the key in a header of their own (`api-key: KEY`) get it there, bare.
+        self.auth_header = auth_header or "Authorization"
+        self.secret_headers = SECRET_HEADERS | {self.auth_header.lower()}
         if self.api_key:
-            self._headers["Authorization"] = f"Bearer {self.api_key}"
+            self._headers[self.auth_header] = self.credential(self.api_key)
+        # Sent with every request of every phase (for gateways that need e.g. `api-version`).
+        self.query = dict(query or {})
         self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=False)
 
     def close(self) -> None:
         self.client.close()
+
+    def credential(self, key: str) -> str:
+        """The value of the auth header for `key`: a bearer token, or the bare key in a custom header."""
+        return f"Bearer {key}" if self.auth_header.lower() == "authorization" else key
+
+    def auth(self, key: str | None) -> dict[str, str]:
+        """Headers that send `key` (none when it is None) the way this target expects."""
+        return {self.auth_header: self.credential(key)} if key else {}
 
     # ---------------------------------------------------------------- recording
     def scrub(self, text: str) -> str:
         return text.replace(self.api_key, REDACTED) if self.api_key else text
 
     def _redact(self, headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
-        return {k: (REDACTED if k.lower() in SECRET_HEADERS else self.scrub(v)) for k, v in headers.items()}
+        """Secret headers are redacted; the one carrying our key says so (the report's curl line
+        puts the key back from the environment there), and the suite's deliberately wrong key
+        stays visible, so that a wrong-key finding reproduces as it was sent."""
+        out = {}
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered == self.auth_header.lower() and value == self.credential(WRONG_KEY):
+                out[name] = value
+            elif lowered == self.auth_header.lower() and self.api_key and value == self.credential(self.api_key):
+                out[name] = REDACTED_KEY
+            elif lowered in self.secret_headers:
+                out[name] = REDACTED
+            else:
+                out[name] = self.scrub(value)
+        return out
 
     def _excerpt(self, body: bytes) -> str:
         text = body[:EXCERPT].decode("utf-8", "replace")
@@ -149,8 +202,10 @@ class Target:
         headers: dict[str, str] | None = None,
         auth: bool = True,
         stream: bool = False,
+        url: str | None = None,
     ) -> Response:
-        """Send one request (reading at most max_body bytes within the total deadline)."""
+        """Send one request (reading at most max_body bytes within the total deadline). `url`, when
+        given, is the full URL (the property phase's generated paths), else base URL + `path`."""
         if self.interrupted:
             raise BudgetExhausted("the run was interrupted")
         if self.used >= self.budget:
@@ -159,19 +214,30 @@ class Target:
             raise BudgetExhausted("the run's time limit was reached")
         sent = dict(self._headers)
         if not auth:
-            sent.pop("Authorization", None)
+            sent.pop(self.auth_header, None)
         sent.update(headers or {})
+        params = {**self.query, **(params or {})} if self.query else params
         body = raw if raw is not None else (json.dumps(json_body).encode() if json_body is not None else b"")
         if body:
             sent.setdefault("Content-Type", "application/json")
         if stream:
             sent["Accept"] = "text/event-stream"
-        url = self.base_url + path
+        url = url or self.base_url + path
         for attempt in range(self.retries_429 + 1):
             self.used += 1
             began = time.monotonic()
             try:
-                status, got, content = self._send(method, url, sent, body, params)
+                try:
+                    status, got, content = self._send(method, url, sent, body, params)
+                except _Dropped:
+                    # The server closed a kept-alive connection as we reused it (before any byte of
+                    # an answer): not an answer, so it is sent once more, on a fresh connection.
+                    status, got, content = self._send(method, url, sent, body, params)
+            except _Dropped as exc:
+                exc = exc.__cause__ if isinstance(exc.__cause__, httpx.HTTPError) else exc  # type: ignore[assignment]
+                message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
+                self._record(method, url, sent, body, None, None, b"", began, error=message)
+                raise TargetUnreachable(f"{method} {self.scrub(url)}: {message}") from exc
             except httpx.HTTPError as exc:
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)
@@ -195,7 +261,13 @@ class Target:
         self, method: str, url: str, headers: dict[str, str], body: bytes, params: dict[str, Any] | None
     ) -> tuple[int, httpx.Headers, bytes]:
         deadline = time.monotonic() + self.timeout
-        with self.client.stream(method, url, headers=headers, content=body or None, params=params) as response:
+        with contextlib.ExitStack() as stack:
+            try:
+                response = stack.enter_context(
+                    self.client.stream(method, url, headers=headers, content=body or None, params=params)
+                )
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                raise _Dropped(str(exc)) from exc
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():

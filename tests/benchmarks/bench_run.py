@@ -18,29 +18,19 @@ import httpx
 from tests.benchmarks.bench_server import KEY, server
 
 
+def _timed_run(url: str, reports: str, *extra: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    command = [sys.executable, "-m", "assistants_conformance", "run", "--base-url", url, "--api-key", KEY]
+    began = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--quiet", "--report-dir", reports, *extra], capture_output=True, text=True, check=False, timeout=900
+    )
+    return time.perf_counter() - began, done
+
+
 def main() -> None:
     print("== conformance run against the reference server (default options)")
     with server("reference") as url, tempfile.TemporaryDirectory() as reports:
-        began = time.perf_counter()
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "assistants_conformance",
-                "run",
-                "--base-url",
-                url,
-                "--api-key",
-                KEY,
-                "--quiet",
-                "--report-dir",
-                reports,
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        wall = time.perf_counter() - began
+        wall, done = _timed_run(url, reports)
         last = done.stdout.strip().splitlines()[-1]
         report = json.loads(Path(reports, "conformance.json").read_text(encoding="utf-8"))
         requests = int(report["coverage"]["requests"])
@@ -53,5 +43,25 @@ def main() -> None:
     print(f"  baseline: the same {requests} requests as bare sequential GETs: {bare:.1f} s → ratio {wall / bare:.1f}x")
 
 
+def single_threaded_ratio() -> None:
+    """The same run against one handler served single-threaded and threaded (one thread per
+    connection): with one transport the run holds one connection at a time, so a server that
+    serves one connection at a time is checked at about the same speed (target: ratio <= 1.5)."""
+    from assistants_conformance.reference import running_server
+    from tests.miniatures import single_threaded
+
+    print("== single-threaded HTTP/1.1 target vs the same handler threaded (max-examples 5)")
+    walls = {}
+    with running_server(api_key=KEY) as upstream:
+        for threaded in (True, False):
+            with single_threaded(upstream.root, threaded=threaded) as (url, _), tempfile.TemporaryDirectory() as out:
+                wall, done = _timed_run(url + "/v1", out, "--max-examples", "5")
+                walls[threaded] = (wall, done.returncode)
+    (threaded_s, code_t), (single_s, code_s) = walls[True], walls[False]
+    print(f"  threaded: {threaded_s:.1f} s (exit {code_t}); single-threaded: {single_s:.1f} s (exit {code_s})")
+    print(f"  ratio single/threaded: {single_s / threaded_s:.2f}x (target <= 1.5x)")
+
+
 if __name__ == "__main__":
     main()
+    single_threaded_ratio()

@@ -27,6 +27,10 @@ class Check:
     requirement: str
     spec: str  # what in the contract it enforces (operationId, schema pointer, note)
     doc: str  # the documentation clause behind it
+    # Non-empty for a check that judges a behaviour only when the server shows it (a 429, an
+    # `error` event): what has to happen. Such a check reports "not triggered", never "passed",
+    # when it did not happen, and does not hold the verdict back. Every other check needs evidence.
+    trigger: str = ""
 
 
 _S = "#/components/schemas"
@@ -79,6 +83,14 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "The body matches the schema declared for its status.",
         f"{_S}",
         "API reference: object definitions",
+    ),
+    (
+        "RESP-TIME-001",
+        Level.MUST,
+        "response",
+        "Unix timestamps are whole seconds near the run's clock (not milliseconds, not years away).",
+        "#/components/schemas/UnixTime",
+        "API reference: `created_at` … the Unix timestamp (in seconds)",
     ),
     # ---------------------------------------------------------------- framing (SSE)
     (
@@ -404,7 +416,15 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
 _STREAM_CATEGORY = {"SSE": "framing", "STREAM": "stream"}
 _SHOULD = {"STREAM-UNKNOWN-001", "STREAM-ERROR-001"}
 
-CATALOGUE: dict[str, Check] = {row[0]: Check(*row) for row in _RAW}
+# The checks that can only judge what the server chooses to show, and what that is.
+TRIGGERS: dict[str, str] = {
+    "RESP-HEADER-001": "the target never answered a status with a required header (429)",
+    "SSE-LINE-001": "no stream carried a line over 16 MiB",
+    "STREAM-ERROR-001": "no stream carried an `error` event",
+    "STREAM-ITEM-003": "no stream carried deltas of two messages",
+}
+
+CATALOGUE: dict[str, Check] = {row[0]: Check(*row, trigger=TRIGGERS.get(row[0], "")) for row in _RAW}
 for _id, _text in STREAM_RULES.items():
     CATALOGUE.setdefault(
         _id,
@@ -415,6 +435,7 @@ for _id, _text in STREAM_RULES.items():
             _text,
             "#/components/schemas/AssistantStreamEvent",
             "Assistants streaming events",
+            TRIGGERS.get(_id, ""),
         ),
     )
 

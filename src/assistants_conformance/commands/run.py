@@ -20,7 +20,7 @@ from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.errors import UsageError
 from assistants_conformance.profile import Profile, load_profile
 from assistants_conformance.results import Outcome, RunResult, Verdict
-from assistants_conformance.runner import Options, run
+from assistants_conformance.runner import Options, run, selected
 from assistants_conformance.target import normalise_base_url
 
 EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
@@ -31,7 +31,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--base-url", help="the server to check, with or without /v1")
     where.add_argument("--reference", action="store_true", help="start and check the bundled reference server")
     parser.add_argument("--api-key", help="default: $ASSISTANTS_API_KEY, then $OPENAI_API_KEY")
-    parser.add_argument("--header", action="append", default=[], metavar="'Name: value'")
+    parser.add_argument(
+        "--header", action="append", default=[], metavar="'Name: value'", help="sent with every request (repeatable)"
+    )
+    parser.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="query parameter added to every request of every phase, e.g. api-version=2024-05-01 (repeatable)",
+    )
+    parser.add_argument(
+        "--auth-header",
+        metavar="NAME",
+        help="send the key as `NAME: <key>` instead of `Authorization: Bearer <key>` (e.g. api-key)",
+    )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also delete assistants this tool tagged in earlier runs older than --sweep-age (off by default)",
+    )
+    parser.add_argument(
+        "--sweep-age", type=float, default=3600.0, metavar="SECONDS", help="age for --sweep (default: 3600)"
+    )
     parser.add_argument("--model", default="gpt-4o-mini")
     parser.add_argument("--only", default="", help="comma-separated check IDs to run")
     parser.add_argument("--skip", default="", help="comma-separated check IDs to leave out")
@@ -55,6 +77,22 @@ def _ids(text: str, flag: str) -> set[str]:
             f"{flag}: unknown check ID(s) {', '.join(unknown)}; `assistants-conformance checks` lists them"
         )
     return ids
+
+
+def _query(values: list[str]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, equals, content = value.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"--query must look like NAME=VALUE, got {value!r}")
+        out[name.strip()] = content
+    return out
+
+
+def _auth_header(name: str | None) -> str | None:
+    if name is not None and (not name.strip() or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name)):
+        raise UsageError(f"--auth-header must be a header name (letters, digits, - and _), got {name!r}")
+    return name
 
 
 def _headers(values: list[str]) -> dict[str, str]:
@@ -86,10 +124,16 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
 def run_command(args: argparse.Namespace, out: TextIO) -> int:
     if not 1 <= args.workers <= 16:
         raise UsageError("--workers must be between 1 and 16")
+    if not args.sweep_age >= 0:
+        raise UsageError("--sweep-age must be a number of seconds, 0 or more")
     if args.timeout <= 0 or args.budget_requests <= 0 or args.max_examples < 0:
         raise UsageError("--timeout and --budget-requests must be positive, --max-examples not negative")
     options_kw = {
         "headers": _headers(args.header),
+        "query": _query(args.query),
+        "auth_header": _auth_header(args.auth_header),
+        "sweep": args.sweep,
+        "sweep_age": args.sweep_age,
         "model": args.model,
         "only": _ids(args.only, "--only"),
         "skip": _ids(args.skip, "--skip"),
@@ -101,6 +145,11 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         "profile": load_profile(args.profile) if args.profile else Profile(),
         "progress": None if args.quiet else (lambda line: print(line, file=out, flush=True)),
     }
+    if not selected(Options(base_url="", api_key=None, **options_kw)):  # type: ignore[arg-type]
+        raise UsageError(
+            "no check is selected (--only/--skip leave nothing, or --max-examples 0 turned off the property "
+            "phase that decides them); a run that decides nothing cannot be conformant"
+        )
     entries = load_baseline(args.baseline) if args.baseline else None
     with _target(args) as (base_url, key):
         print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)
@@ -158,10 +207,17 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
         print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
     leaked = result.resources.get("leaked") or []
     print(
-        f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} deleted"
-        + (f", {len(leaked)} LEFT BEHIND: {', '.join(leaked[:5])}" if leaked else ""),
+        f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} "
+        "deleted (read back)" + (f", {len(leaked)} LEFT BEHIND:" if leaked else ""),
         file=out,
     )
+    for line in leaked[:10]:
+        print(f"    {line}", file=out)
+    swept = result.resources.get("swept") or []
+    if swept:
+        print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
+        for line in swept[:20]:
+            print(f"    {line}", file=out)
     print(f"\n{result.verdict.value.upper()}: {result.verdict_reason}", file=out)
     print(
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['warned']} warned, {counts['skipped']} "

@@ -123,5 +123,7 @@ def run_validate_har(path: str, out: TextIO) -> int:
         file=out,
     )
     if checked == 0:
-        print("no Assistants API exchanges found in this HAR file", file=out)
+        # Nothing was judged: that is not a pass (exit 3, like an incomplete run).
+        print("no Assistants API exchanges found in this HAR file: nothing was checked", file=out)
+        return 3
     return 1 if failing else 0

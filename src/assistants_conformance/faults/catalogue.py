@@ -36,6 +36,9 @@ class FaultSpec:
     expects: frozenset[str] = frozenset()
     warns: frozenset[str] = frozenset()
     phase: str = "scenarios"
+    # A fault whose deletes do not delete leaves objects behind, and the run must say so (its
+    # clean-up reads every object back): predicted here, asserted by the detection test.
+    leaves_objects: bool = False
 
     def make(self, api_key: str) -> Fault:
         """A fresh fault (faults that remember objects keep that state per server)."""
@@ -48,11 +51,19 @@ FAULTS: dict[str, FaultSpec] = {}
 
 
 def fault(
-    name: str, summary: str, category: str, expects: set[str], warns: set[str] | None = None, phase: str = "scenarios"
+    name: str,
+    summary: str,
+    category: str,
+    expects: set[str],
+    warns: set[str] | None = None,
+    phase: str = "scenarios",
+    leaves_objects: bool = False,
 ) -> Callable[[Callable[[str], Fault]], Callable[[str], Fault]]:
     def register(build: Callable[[str], Fault]) -> Callable[[str], Fault]:
         assert name not in FAULTS, name
-        FAULTS[name] = FaultSpec(name, summary, category, build, frozenset(expects), frozenset(warns or ()), phase)
+        FAULTS[name] = FaultSpec(
+            name, summary, category, build, frozenset(expects), frozenset(warns or ()), phase, leaves_objects
+        )
         return build
 
     return register

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from assistants_conformance.faults import sse
 from assistants_conformance.faults.catalogue import (
     ASSISTANT,
     MESSAGE,
@@ -71,6 +72,26 @@ def _wrong_object(key: str) -> Fault:
 )
 def _timestamp_string(key: str) -> Fault:
     return on_objects("thread", lambda t: t.update(created_at="2024-01-01T00:00:00Z"))(key)
+
+
+@fault(
+    "timestamps-in-milliseconds",
+    "Assistants carry `created_at` in milliseconds (a JavaScript `Date.now()` stored as is).",
+    "schema",
+    {"RESP-TIME-001"},
+)
+def _timestamp_ms(key: str) -> Fault:
+    return on_objects("assistant", lambda a: a.update(created_at=a["created_at"] * 1000))(key)
+
+
+@fault(
+    "integer-written-as-float",
+    "Threads carry `created_at` as a float (`1796004006.0`): a store that keeps numbers as doubles.",
+    "schema",
+    {"RESP-SCHEMA-001"},
+)
+def _timestamp_float(key: str) -> Fault:
+    return on_objects("thread", lambda t: t.update(created_at=float(t["created_at"])))(key)
 
 
 @fault("null-tools", "An assistant without tools answers `tools: null` instead of `[]`.", "schema", {"RESP-SCHEMA-001"})
@@ -253,6 +274,7 @@ def _list_hides(key: str) -> Fault:
     "deleteAssistant answers `deleted: true`, yet GET still returns the assistant.",
     "assistants",
     {"ASST-CRUD-005"},
+    leaves_objects=True,
 )
 def _soft_delete(key: str) -> Fault:
     seen: dict[str, Any] = {}
@@ -280,6 +302,7 @@ def _soft_delete(key: str) -> Fault:
     "assistants",
     {"ASST-CRUD-005", "ASST-CRUD-006", "PROP-GONE-001"},
     phase="properties",  # the stateful phase finds it too (Schemathesis' use_after_free)
+    leaves_objects=True,
 )
 def _noop_delete(key: str) -> Fault:
     def pretend(req: Req) -> Res | None:
@@ -313,7 +336,7 @@ def _unknown_400(key: str) -> Fault:
 
 
 # ----------------------------------------------------------------------------- threads and messages
-@fault("thread-survives-delete", "A deleted thread stays retrievable.", "threads", {"THREAD-001"})
+@fault("thread-survives-delete", "A deleted thread stays retrievable.", "threads", {"THREAD-001"}, leaves_objects=True)
 def _thread_survives(key: str) -> Fault:
     seen: dict[str, Any] = {}
     deleted: dict[str, Any] = {}
@@ -373,8 +396,7 @@ def _limit_ignored(key: str) -> Fault:
     "order-ignored",
     "`order` is ignored: lists always come newest first.",
     "pagination",
-    {"PAGE-001", "PAGE-003", "PAGE-006", "THREAD-001"},
-    warns={"PAGE-004"},
+    {"PAGE-006"},  # the walks follow the server's own listing, so the one defect is reported once
 )
 def _order_ignored(key: str) -> Fault:
     return _strip_query("order")(key)
@@ -612,9 +634,17 @@ def _busy_accepts(key: str) -> Fault:
     active: dict[str, Any] = {}
 
     def change(req: Req, res: Res) -> None:
-        body = json_answer(res)
         found = RUNS.match(req.path)
-        if req.method != "POST" or not found or not isinstance(body, dict):
+        if req.method != "POST" or not found:
+            return
+        if res.status == 200 and res.headers.get("content-type", "").startswith("text/event-stream"):
+            # A streamed create started a run just the same (the lock is missing for both kinds).
+            created = [f.json() for f in sse.parse(res.body) if f.event == "thread.run.created"]
+            if created and isinstance(created[0], dict):
+                active[found.group(1)] = created[0]
+            return
+        body = json_answer(res)
+        if not isinstance(body, dict):
             return
         if res.status == 200 and body.get("object") == "thread.run":
             active[found.group(1)] = body

@@ -45,7 +45,7 @@ class RequestValidator:
                 return {}
             raise ApiError(400, "A request body is required for this operation.")
         try:
-            body = json.loads(raw)
+            body = json.loads(raw, parse_float=_number)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(
                 400, f"We could not parse the JSON body of your request. ({exc.__class__.__name__}: {str(exc)[:120]})"
@@ -95,3 +95,10 @@ def _coerce(raw: Any, schema: dict[str, Any]) -> Any:
         except ValueError:
             return _INVALID
     return raw
+
+
+def _number(token: str) -> int | float:
+    """A request may write an integer as `12.0` (JSON Schema counts it as one); what the server
+    stores and echoes is the integer, written as one (`12`), so typed clients read it back."""
+    value = float(token)
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value

@@ -62,19 +62,17 @@ def load_report(path: Path) -> Report:
 
 
 def curl(exchange: dict[str, Any]) -> str:
-    """A command that repeats the request; the key is read from the environment, never written."""
-    # Double quotes around the auth header only, so the shell expands the variable at run time.
-    parts = [
-        "curl",
-        "-sS",
-        "-X",
-        exchange["method"],
-        shlex.quote(exchange["url"]),
-        "-H",
-        f'"Authorization: Bearer {KEY_PLACEHOLDER}"',
-    ]
+    """A command that repeats the request as it was sent: the key is read from the environment,
+    never written, and only where the request carried it (in the header it was sent in: a
+    keyless probe has none, a gateway's `api-key` stays `api-key`); a visible value (the suite's
+    deliberately wrong key) is repeated as it was."""
+    parts = ["curl", "-sS", "-X", exchange["method"], shlex.quote(exchange["url"])]
     for name, value in exchange["request_headers"].items():
-        if name.lower() not in _SECRET_HEADERS and value != "[redacted]":
+        if value == "[redacted: API key]":
+            # Double quotes, so the shell expands the variable at run time.
+            bearer = "Bearer " if name.lower() == "authorization" else ""
+            parts += ["-H", f'"{name}: {bearer}{KEY_PLACEHOLDER}"']
+        elif value != "[redacted]" and (name.lower() not in _SECRET_HEADERS or name.lower() == "authorization"):
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     if exchange["request_body"]:
         parts += ["--data-raw", shlex.quote(exchange["request_body"])]
@@ -88,12 +86,15 @@ def _failing(report: Report) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- JUnit
 def render_junit(report: Report) -> str:
     counts = Counter(c["outcome"] for c in report["checks"])
+    # The run's verdict is a testcase of its own, so that a CI reading only JUnit goes red on an
+    # incomplete run too (no check failed, but the run cannot be called conformant).
+    verdict_failed = report["verdict"] != "conformant"
     suite = ET.Element(
         "testsuite",
         {
             "name": "assistants-conformance",
-            "tests": str(len(report["checks"])),
-            "failures": str(counts["failed"]),
+            "tests": str(len(report["checks"]) + 1),
+            "failures": str(counts["failed"] + verdict_failed),
             "errors": str(counts["errored"]),
             "skipped": str(counts["skipped"]),
             "time": f"{report['duration_s']:.3f}",
@@ -103,6 +104,11 @@ def render_junit(report: Report) -> str:
     props = ET.SubElement(suite, "properties")
     for name in ("target", "verdict", "verdict_reason", "tool_version", "spec_sha256", "seed"):
         ET.SubElement(props, "property", {"name": name, "value": str(report[name])})
+    verdict = ET.SubElement(suite, "testcase", {"classname": "conformance", "name": f"verdict: {report['verdict']}"})
+    if verdict_failed:
+        ET.SubElement(
+            verdict, "failure", {"message": f"{report['verdict']}: {report['verdict_reason']}"[:500], "type": "verdict"}
+        ).text = report["verdict_reason"]
     for check in report["checks"]:
         case = ET.SubElement(
             suite,

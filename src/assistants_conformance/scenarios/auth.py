@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistants_conformance.context import Context
+from assistants_conformance.target import WRONG_KEY, Response
 
 FAMILIES = [
     ("GET", "/assistants"),
@@ -13,17 +14,25 @@ FAMILIES = [
 ]
 
 
+def _created_anyway(ctx: Context, method: str, path: str, response: Response) -> None:
+    """A server that wrongly accepted a keyless create made a thread: it is ours to delete."""
+    if method == "POST" and path == "/threads":
+        ctx.track(response, "thread")
+
+
 def run(ctx: Context) -> None:
     for method, path in FAMILIES:
         body = {} if method == "POST" else None
         missing = ctx.call(method, path, json_body=body, auth=False)
+        _created_anyway(ctx, method, path, missing)
         ctx.expect(
             "AUTH-001",
             missing.status == 401 and ctx.envelope_ok(missing),
             f"{method} {path} without a key answered {missing.status}; expected 401 with the error envelope",
             missing,
         )
-        wrong = ctx.call(method, path, json_body=body, headers={"Authorization": "Bearer sk-conformance-wrong-key"})
+        wrong = ctx.call(method, path, json_body=body, headers=ctx.target.auth(WRONG_KEY))
+        _created_anyway(ctx, method, path, wrong)
         ctx.expect(
             "AUTH-002",
             wrong.status == 401 and ctx.envelope_ok(wrong),

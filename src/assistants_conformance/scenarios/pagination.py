@@ -1,39 +1,53 @@
-"""Cursor pagination invariants, on the messages of a thread the suite owns."""
+"""Cursor pagination invariants, on the messages of a thread the suite owns.
+
+Order is judged only where timestamps decide it: objects created in the same second may be listed
+in any order the server likes (the contract orders by `created_at` and says nothing of ties), so
+the walk compares pages with the server's own full listing in that order, and PAGE-006 judges
+that listing against the timestamps and the creation order between distinct seconds.
+"""
 
 from __future__ import annotations
 
+import itertools
+import time
 from typing import Any
 
 from assistants_conformance.context import Context
 
 ITEMS = 5
+CHECKS = ("PAGE-001", "PAGE-002", "PAGE-003", "PAGE-004", "PAGE-005", "PAGE-006")
 
 
 def run(ctx: Context) -> None:
-    thread = ctx.make_thread(*[f"page item {i}" for i in range(ITEMS)])
+    began = time.monotonic()
+    thread = ctx.make_thread(*[f"page item {i}" for i in range(ITEMS - 1)])
     if thread is None:
-        raise RuntimeError("could not create a thread to paginate")
+        ctx.cannot(CHECKS, "createThread with four messages failed, so there was nothing of ours to paginate")
+        _assistants(ctx)
+        return
     url = f"/threads/{thread['id']}/messages"
-    full = ctx.call("GET", url, params={"limit": 100, "order": "asc"})
-    created = [m.get("id") for m in (full.json() or {}).get("data", [])]
-    texts = [_text(m) for m in (full.json() or {}).get("data", [])]
-    ctx.expect(
-        "PAGE-006",
-        texts == [f"page item {i}" for i in range(ITEMS)],
-        f"order=asc does not list messages in creation order: {texts}",
-        full,
-    )
-    default = ctx.call("GET", url)
-    ctx.expect(
-        "PAGE-006",
-        [m.get("id") for m in (default.json() or {}).get("data", [])] == created[::-1],
-        "the default order is not newest first (desc)",
-        default,
-    )
-    for order, expected in (("asc", created), ("desc", created[::-1])):
-        for limit in range(1, ITEMS + 1):
+    # The last item is created a full second later, so that its created_at differs from the
+    # others' on any server: there, at least, order is decided by timestamps and can be judged.
+    time.sleep(max(0.0, 1.05 - (time.monotonic() - began)))
+    ctx.call("POST", url, json_body={"role": "user", "content": f"page item {ITEMS - 1}"})
+    asc = ctx.call("GET", url, params={"limit": 100, "order": "asc"})
+    items = asc.items()
+    _judge_order(ctx, asc, items, "asc", [f"page item {i}" for i in range(ITEMS)])
+    default = ctx.call("GET", url, params={"limit": 100})
+    _judge_order(ctx, default, default.items(), "desc", [f"page item {i}" for i in range(ITEMS)][::-1])
+    desc = ctx.call("GET", url, params={"limit": 100, "order": "desc"})
+    orders = {"asc": asc.ids(), "desc": desc.ids()}
+    if len(orders["asc"]) != ITEMS:
+        ctx.expect(
+            "PAGE-001",
+            False,
+            f"listMessages (limit 100) of a thread created with {ITEMS} messages gave {len(orders['asc'])}",
+            asc,
+        )
+    for order, expected in orders.items():
+        for limit in range(1, len(expected) + 1):
             walk(ctx, url, order, limit, expected)
-    _before(ctx, url, created[::-1])
+    _before(ctx, url, orders["desc"])
     _assistants(ctx)
     for bad in (0, 101):
         response = ctx.call("GET", url, params={"limit": bad})
@@ -52,14 +66,60 @@ def _text(message: Any) -> str:
         return ""
 
 
-def walk(ctx: Context, url: str, order: str, limit: int, expected: list[str]) -> None:
-    seen: list[str] = []
+def _stamp(item: dict[str, Any]) -> float | None:
+    value = item.get("created_at")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _judge_order(ctx: Context, response: Any, items: list[dict[str, Any]], order: str, made: list[str]) -> None:
+    """PAGE-006 on one full listing: sorted by created_at in `order`, and, between messages created in
+    different seconds, in creation order. Ties are the server's to order; they are noted, not judged."""
+    where = "order=asc" if order == "asc" else "the default order (desc)"
+    stamps = [_stamp(i) for i in items]
+    if not items or None in stamps:
+        return  # RESP-SCHEMA-001 reports a missing or non-numeric created_at; PAGE-001 a short list
+    pairs = list(itertools.pairwise(stamps))
+    sorted_ok = all(a <= b for a, b in pairs) if order == "asc" else all(a >= b for a, b in pairs)
+    ctx.expect(
+        "PAGE-006",
+        sorted_ok,
+        f"{where} lists created_at {[int(s) for s in stamps if s is not None]}, not sorted {order}",
+        response,
+    )
+    texts = [_text(i) for i in items]
+    position = {text: n for n, text in enumerate(made)}
+    known = [(position[t], s) for t, s in zip(texts, stamps, strict=True) if t in position]
+    # Two messages whose created_at differ must appear in creation order for this `order`.
+    misplaced = [
+        (made[a], made[b])
+        for (a, sa), (b, sb) in ((x, y) for n, x in enumerate(known) for y in known[n + 1 :])
+        if sa != sb and a > b
+    ]
+    ctx.expect(
+        "PAGE-006",
+        not misplaced,
+        f"{where}: {misplaced[0][1]!r} is listed after {misplaced[0][0]!r}, though their created_at differ and "
+        f"{order} order puts it first"
+        if misplaced
+        else "",
+        response,
+    )
+    if len(set(stamps)) < len(stamps) and not any("share a created_at" in n for n in ctx.notes):
+        ctx.notes.append(
+            f"pagination: {len(stamps) - len(set(stamps)) + 1} messages share a created_at second; their order "
+            "among themselves is the server's choice and was not judged (the walks follow the server's own order)"
+        )
+
+
+def walk(ctx: Context, url: str, order: str, limit: int, expected: list[Any]) -> None:
+    """Walk `url` with `after` at page size `limit`; `expected` is the server's own full listing."""
+    seen: list[Any] = []
     after = None
     for _ in range(len(expected) + 2):
         params: dict[str, Any] = {"limit": limit, "order": order, **({"after": after} if after else {})}
         response = ctx.call("GET", url, params=params)
-        body = response.json() or {}
-        ids = [m.get("id") for m in body.get("data", []) if isinstance(m, dict)]
+        body = response.object()
+        ids = response.ids()
         where = f"order={order} limit={limit} after={after}"
         ctx.expect(
             "PAGE-002",
@@ -79,44 +139,52 @@ def walk(ctx: Context, url: str, order: str, limit: int, expected: list[str]) ->
             f"{where}: has_more is {body.get('has_more')} with {max(remaining, 0)} items still to come",
             response,
         )
-        if not body.get("has_more") or not ids:
+        if not body.get("has_more") or not ids or not isinstance(ids[-1], str):
             break
         after = ids[-1]
     ctx.expect(
         "PAGE-001",
         seen == expected,
         f"order={order} limit={limit}: walking with `after` gave {len(seen)} items "
-        f"({len(set(seen))} distinct) instead of the {len(expected)} in order",
+        f"({len(set(map(str, seen)))} distinct) instead of the {len(expected)} of the full listing, in its order",
     )
 
 
-def _before(ctx: Context, url: str, desc: list[str]) -> None:
+def _before(ctx: Context, url: str, desc: list[Any]) -> None:
     """From page 3 (limit 2, desc), `before` its first item must give page 2 again (not page 1)."""
+    if len(desc) < 4 or not all(isinstance(i, str) for i in desc):
+        ctx.cannot(("PAGE-004",), "the thread's messages could not be listed in full, so there was no page 3")
+        return
     page3 = ctx.call("GET", url, params={"limit": 2, "order": "desc", "after": desc[3]})
-    first = (page3.json() or {}).get("first_id")
+    first = page3.object().get("first_id")
+    if not isinstance(first, str):
+        ctx.cannot(("PAGE-004",), "page 3 had no first_id to walk back from")
+        return
     back = ctx.call("GET", url, params={"limit": 2, "order": "desc", "before": first})
-    ids = [m.get("id") for m in (back.json() or {}).get("data", [])]
+    ids = back.ids()
     ctx.expect("PAGE-004", ids == desc[2:4], f"`before` the first id of page 3 gave {ids}; expected {desc[2:4]}", back)
 
 
 def _assistants(ctx: Context) -> None:
     """The assistants list is shared with whatever else the account holds: walk it newest first,
-    only as far as the suite's own five assistants, and check they come exactly once, in order."""
-    ours = []
+    only as far as the suite's own five assistants, and check they come exactly once, newest first
+    by created_at (ties in any order, but the same order at every page size)."""
+    ours: dict[str, float | None] = {}
     for i in range(ITEMS):
         made = ctx.make_assistant(name=f"conformance: page {i}")
         if made is None:
-            raise RuntimeError("could not create assistants to paginate")
-        ours.append(made["id"])
-    newest_first = ours[::-1]
+            ctx.notes.append("pagination: an assistant could not be created; the assistants list was not walked")
+            return
+        ours[made["id"]] = _stamp(made)
+    first_walk: list[str] | None = None
     for limit in range(1, ITEMS + 1):
         seen: list[str] = []
         after = None
         for _ in range(ITEMS * 4):
             params: dict[str, Any] = {"limit": limit, **({"after": after} if after else {})}
             response = ctx.call("GET", "/assistants", params=params)
-            body = response.json() or {}
-            ids = [a.get("id") for a in body.get("data", []) if isinstance(a, dict)]
+            body = response.object()
+            ids = response.ids()
             ctx.expect(
                 "PAGE-002",
                 body.get("first_id") == (ids[0] if ids else None) and body.get("last_id") == (ids[-1] if ids else None),
@@ -130,12 +198,15 @@ def _assistants(ctx: Context) -> None:
                 response,
             )
             seen += [i for i in ids if i in ours]
-            if len(seen) >= ITEMS or not body.get("has_more") or not ids:
+            if len(seen) >= ITEMS or not body.get("has_more") or not ids or not isinstance(ids[-1], str):
                 break
             after = ids[-1]
+        stamps = [ours[i] for i in seen]
+        newest_first = all(a is None or b is None or a >= b for a, b in itertools.pairwise(stamps))
         ctx.expect(
             "PAGE-001",
-            seen == newest_first,
-            f"assistants limit={limit}: the suite's assistants came as {seen}, expected {newest_first} "
-            "(each once, newest first)",
+            sorted(seen) == sorted(ours) and newest_first and first_walk in (None, seen),
+            f"assistants limit={limit}: the suite's assistants came as {seen}; expected each of {list(ours)} once, "
+            "newest first by created_at, in the same order at every page size",
         )
+        first_walk = first_walk or seen

@@ -13,6 +13,7 @@ import json
 import re
 import time
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import requests
 import schemathesis
@@ -20,22 +21,21 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Flaky, FlakyStrategyDefinition
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.transport import Response as STResponse
 from schemathesis.openapi.checks import UseAfterFree
 from schemathesis.specs.openapi.checks import use_after_free
 
 from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS
 from assistants_conformance.context import Context
 from assistants_conformance.contract import load_document
-from assistants_conformance.results import Exchange, Finding
-from assistants_conformance.target import BudgetExhausted, normalise_base_url
-from assistants_conformance.validate import validate_response
+from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.target import BudgetExhausted, Response
 
 CREATES = {
     "createAssistant": "/assistants/{id}",
     "createThread": "/threads/{id}",
     "createThreadAndRun": "/threads/{thread_id}",
 }
-MAX_FINDINGS_PER_CHECK = 20
 # The checks this phase decides (the scenario table lists the same tuple).
 CHECKS = ("PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001", "PROP-GONE-001")
 # Schemathesis' built-in checks that judge a sequence (a read after an earlier step's DELETE),
@@ -79,14 +79,8 @@ def _negative_outside_headers(case: Any) -> bool:
 def run(ctx: Context) -> None:
     if ctx.max_examples <= 0:  # --max-examples 0 turns the phase off; its checks are then skipped
         return
-    target = ctx.target
     schema = schemathesis.openapi.from_dict(_contract_for_generation())
-    headers = (
-        {"Authorization": f"Bearer {target.api_key}", "OpenAI-Beta": "assistants=v2"}
-        if target.api_key
-        else {"OpenAI-Beta": "assistants=v2"}
-    )
-    base = normalise_base_url(target.base_url)
+    ticker = _Ticker(ctx)
     for result in schema.get_all_operations():
         op = result.ok()
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
@@ -102,14 +96,14 @@ def run(ctx: Context) -> None:
             )
             @given(case=op.as_strategy(generation_mode=mode))
             def exercise(case: Any) -> None:
-                if target.interrupted or target.used >= target.budget or time.monotonic() > target.deadline:
-                    raise BudgetExhausted("the request budget or time ran out during the property phase")
-                target.used += 1
-                began = time.monotonic()
-                response = _call(case, base, headers, target.timeout)
-                _judge(
-                    ctx, case, response, case.operation.definition.raw.get("operationId", case.operation.label), began
-                )
+                label = case.operation.label
+                try:
+                    _judge(ctx, case, send(ctx, case)[0])
+                except TargetUnreachable as exc:
+                    # No answer (a timeout, a dropped connection): nothing to judge, so the check
+                    # cannot pass; recorded here, not raised, or Hypothesis would replay the case.
+                    ctx.errored.setdefault("PROP-5XX-001", f"{label}: {exc}"[:300])
+                ticker.tick(label)
 
             try:
                 exercise()
@@ -121,47 +115,108 @@ def run(ctx: Context) -> None:
                 ctx.notes.append(f"property phase, {op.label}: Hypothesis saw a non-repeatable error: {exc!s:.200}")
             except Exception as exc:  # Hypothesis re-raises what a case raised: a transport failure
                 ctx.errored.setdefault(
-                    "PROP-5XX-001", f"{op.label}: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
+                    "PROP-5XX-001", f"{op.label}: {exc.__class__.__name__}: {ctx.target.scrub(str(exc))[:200]}"
                 )
-    _stateful(ctx, schema, base, headers)
-    ctx.exercised.update(CHECKS)
+    _stateful(ctx, schema, ticker)
+    ticker.tick("done", force=True)
 
 
-def _call(case: Any, base: str, headers: dict[str, str], timeout: float) -> Any:
-    """Send a generated case; a connection dropped before any answer is tried once more (a
-    keep-alive connection the server closed as we reused it), anything else is the target's."""
-    try:
-        return case.call(base_url=base, headers=headers, timeout=timeout, allow_redirects=False)
-    except requests.ConnectionError:
-        return case.call(base_url=base, headers=headers, timeout=timeout, allow_redirects=False)
+class _Ticker:
+    """A progress line every few seconds: the phase is most of a run and would otherwise be silent."""
+
+    EVERY = 3.0
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.began = self.last = time.monotonic()
+        self.sent = 0
+
+    def tick(self, where: str, *, force: bool = False) -> None:
+        self.sent += not force
+        now = time.monotonic()
+        if self.ctx.progress is not None and (force or now - self.last >= self.EVERY):
+            self.last = now
+            failing = sum(1 for check in CHECKS if check in self.ctx.findings)
+            self.ctx.progress(
+                f"  properties         {self.sent:>5} cases sent in {now - self.began:5.1f} s, "
+                f"{failing} property check(s) failing so far ({where})"
+            )
 
 
-def _stateful(ctx: Context, schema: Any, base: str, headers: dict[str, str]) -> None:
+# Headers Schemathesis adds for its own transport, and ours that the Target sets (auth, beta).
+_OWN_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept", "authorization", "openai-beta"})
+
+
+def send(ctx: Context, case: Any) -> tuple[Response, STResponse]:
+    """Send a generated case through the run's one Target: the same headers (--header), query
+    (--query), auth, total deadline, budget, 429 handling, redaction and recording as every
+    scenario request. Returns our response and the same as Schemathesis' type, for its checks."""
+    target = ctx.target
+    kw = case.as_transport_kwargs(base_url=target.base_url)
+    mine = _OWN_HEADERS | {target.auth_header.lower()}
+    headers = {str(k): str(v) for k, v in (kw.get("headers") or {}).items() if str(k).lower() not in mine}
+    raw: bytes | None = None
+    if "json" in kw:
+        raw = json.dumps(kw["json"]).encode()
+        headers.setdefault("Content-Type", "application/json")
+    elif "data" in kw:
+        data = kw["data"]
+        raw = (
+            data
+            if isinstance(data, bytes)
+            else urlencode(data).encode()
+            if isinstance(data, dict)
+            else str(data).encode()
+        )
+    params = kw.get("params") or None
+    began = time.monotonic()
+    response = ctx.call(kw["method"], "", url=kw["url"], raw=raw, params=params, headers=headers)
+    request = requests.Request(method=kw["method"], url=kw["url"], headers=headers, params=params, data=raw).prepare()
+    as_schemathesis = STResponse(
+        status_code=response.status,
+        headers={k: [v] for k, v in response.headers.items()},
+        content=response.content,
+        request=request,
+        elapsed=time.monotonic() - began,
+        verify=True,
+    )
+    return response, as_schemathesis
+
+
+def _stateful(ctx: Context, schema: Any, ticker: _Ticker) -> None:
     """Follow the contract's links (create → get/modify/delete, thread → message → run → steps)."""
     target = ctx.target
-    schema.config.update(base_url=base)
+    schema.config.update(base_url=target.base_url)
     # Sequences are for reaching real objects; invalid input is the stateless phase's job.
     schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     machine = schema.as_state_machine()
 
     class Driven(machine):  # type: ignore[misc, valid-type]
-        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            if target.interrupted or target.used >= target.budget or time.monotonic() > target.deadline:
-                raise BudgetExhausted("the request budget or time ran out during the stateful phase")
-            target.used += 1
-            self._began = time.monotonic()
-            return {"base_url": base, "headers": headers, "timeout": target.timeout, "allow_redirects": False}
+        def call(self, case: Any, **kwargs: Any) -> STResponse:
+            ours, theirs = send(ctx, case)
+            ticker.tick("stateful")
+            self._ours = ours
+            return theirs
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
-            operation_id = case.operation.definition.raw.get("operationId", case.operation.label)
-            began = getattr(self, "_began", time.monotonic())
-            _judge(ctx, case, response, operation_id, began)
+            operation_id = _operation_id(case)
+            ours: Response = self._ours
+            _judge(ctx, case, ours)
+            # use_after_free has something to judge only when a read follows a DELETE that succeeded
+            # on the same object (or its parent) in this sequence; that is its evidence.
+            deleted: list[str] = self.__dict__.setdefault("_deleted", [])
+            path = case.formatted_path.rstrip("/")
+            if case.method.upper() == "DELETE":
+                if 200 <= response.status_code < 300:
+                    deleted.append(path)
+            elif case.method.upper() == "GET" and any(path == d or path.startswith(d + "/") for d in deleted):
+                ctx.judged("PROP-GONE-001", operation_id)
             try:  # the built-in checks that need the sequence so far (our validators cover the rest)
                 case.validate_response(
                     response, checks=list(SEQUENCE_CHECKS), transport_kwargs=kwargs or None, recorder=self.recorder
                 )
             except FailureGroup as group:
-                _sequence_failures(ctx, case, response, group, began)
+                _sequence_failures(ctx, case, ours, group)
 
     # Hypothesis copies a seed set on the machine class to the test it runs (stateful.py), so
     # --seed makes the sequences' random draws reproducible like the stateless phase's.
@@ -186,51 +241,51 @@ def _stateful(ctx: Context, schema: Any, base: str, headers: dict[str, str]) -> 
         ctx.notes.append("stateful phase: Hypothesis stopped early (server-dependent sequences)")
     except Exception as exc:
         ctx.errored.setdefault(
-            "PROP-5XX-001", f"stateful phase: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
+            "PROP-5XX-001", f"stateful phase: {exc.__class__.__name__}: {ctx.target.scrub(str(exc))[:200]}"
         )
 
 
-def _sequence_failures(ctx: Context, case: Any, response: Any, group: FailureGroup, began: float) -> None:
+def _sequence_failures(ctx: Context, case: Any, response: Response, group: FailureGroup) -> None:
     """Schemathesis' sequence checks, reported under our IDs with its explanation."""
-    index = None
     for failure in group.exceptions:
         check = SEQUENCE_FAILURES.get(type(failure))
-        if check is None or len(ctx.findings[check]) >= MAX_FINDINGS_PER_CHECK:
-            continue
-        if index is None:
-            index = _record(ctx, case, response, response.content or b"", began)
-        message = f"{case.method} {case.formatted_path}: {failure.title}. {failure.message}"
-        ctx.findings[check].append(Finding(ctx.target.scrub(message)[:600], exchange=index))
+        if check is not None:
+            message = f"{case.method} {case.operation.path}: {failure.title}. {failure.message}"
+            ctx.add_finding(check, message[:600], exchange=response.exchange)
 
 
-def _judge(ctx: Context, case: Any, response: Any, operation_id: str, began: float) -> None:
-    status = response.status_code
-    url = ctx.target.base_url + case.formatted_path
-    content = response.content or b""
-    found = validate_response(case.method, url, status, dict(response.headers), content)
-    ctx.coverage[operation_id][str(status)] += 1
+def _operation_id(case: Any) -> str:
+    return str(case.operation.definition.raw.get("operationId", case.operation.label))
+
+
+def _judge(ctx: Context, case: Any, response: Response) -> None:
+    """The property checks on one generated answer (the contract checks ran in ctx.call)."""
+    operation_id = _operation_id(case)
+    status = response.status
+    content = response.content
     negative = _negative_outside_headers(case)
-    problems: list[tuple[str, str]] = [(v.check, v.message) for v in found]
+    problems: list[tuple[str, str]] = []
+    ctx.judged("PROP-5XX-001", operation_id)
+    if negative:
+        ctx.judged("PROP-NEG-001", operation_id)
+    elif "{" not in case.operation.path:
+        ctx.judged("PROP-POS-001", operation_id)
     if status >= 500:
-        problems.append(("PROP-5XX-001", f"{case.method} {case.formatted_path} answered {status}"))
+        problems.append(("PROP-5XX-001", f"{case.method} {case.operation.path} answered {status}"))
     if negative and status < 400:
         mutation = getattr(getattr(case.meta, "phase", None), "data", None)
         why = getattr(mutation, "description", "") or "an invalid request"
-        problems.append(("PROP-NEG-001", f"{case.method} {case.formatted_path} with {why} was accepted ({status})"))
+        problems.append(("PROP-NEG-001", f"{case.method} {case.operation.path} with {why} was accepted ({status})"))
     if not negative and status in (400, 422) and "{" not in case.operation.path:
         problems.append(("PROP-POS-001", f"a valid {case.method} {case.operation.path} was refused with {status}"))
-    if status == 200 and operation_id in CREATES:
+    if response.ok and operation_id in CREATES:
         body = _created_object(content)
-        if isinstance(body, dict) and isinstance(body.get("id"), str):
-            path = CREATES[operation_id].format(id=body["id"], thread_id=body.get("thread_id", body["id"]))
-            ctx.created_resource(operation_id, path)
-    ctx.exercised.update({check for check, _ in problems})
-    if not problems:
-        return
-    index = _record(ctx, case, response, content, began)
+        if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
+            safe = quote(body["id"], safe="")
+            thread = quote(body["thread_id"], safe="") if isinstance(body.get("thread_id"), str) else safe
+            ctx.created_resource(operation_id, CREATES[operation_id].format(id=safe, thread_id=thread))
     for check, message in problems:
-        if len(ctx.findings[check]) < MAX_FINDINGS_PER_CHECK:
-            ctx.findings[check].append(Finding(ctx.target.scrub(message), exchange=index))
+        ctx.add_finding(check, message, exchange=response.exchange)
 
 
 _THREAD_CREATED = re.compile(rb"event: ?thread\.created\r?\ndata: ?(\{[^\r\n]*\})")
@@ -247,27 +302,3 @@ def _created_object(content: bytes) -> Any:
             return json.loads(found.group(1)) if found else None
         except ValueError:
             return None
-
-
-def _flat(headers: Any) -> dict[str, str]:
-    return {k: ", ".join(v) if isinstance(v, list | tuple) else str(v) for k, v in dict(headers).items()}
-
-
-def _record(ctx: Context, case: Any, response: Any, content: bytes, began: float) -> int:
-    target = ctx.target
-    request = response.request
-    body = request.body if isinstance(request.body, bytes) else str(request.body or "").encode()
-    target.exchanges.append(
-        Exchange(
-            method=case.method,
-            url=target.scrub(str(request.url)),
-            request_headers=target._redact(_flat(request.headers)),
-            request_body=target._excerpt(body),
-            status=response.status_code,
-            response_headers=target._redact(_flat(response.headers)),
-            response_body=target._excerpt(content),
-            response_size=len(content),
-            elapsed_ms=round((time.monotonic() - began) * 1000, 1),
-        )
-    )
-    return len(target.exchanges) - 1

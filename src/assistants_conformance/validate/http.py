@@ -9,7 +9,6 @@ the tests) but costs over a millisecond per call; this router costs microseconds
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from assistants_conformance.contract import Contract, Operation
 from assistants_conformance.contract.document import resolve_pointer
+from assistants_conformance.validate.numbers import explain, loads_exact, timestamps
 from assistants_conformance.validate.schemas import FastSchemas, default_schemas
 from assistants_conformance.validate.transcript import validate_stream_bytes
 from assistants_conformance.validate.violations import Violation
@@ -73,12 +73,23 @@ class ResponseValidator:
         return None
 
     def validate(
-        self, method: str, url_or_path: str, status: int, headers: Mapping[str, str], body: bytes | str | Any
+        self,
+        method: str,
+        url_or_path: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes | str | Any,
+        judged: set[str] | None = None,
     ) -> list[Violation]:
+        """`judged`, when given, receives the IDs of the rules this response gave evidence on: a rule
+        that had nothing to look at (no declared header, a body that never parsed) is not judged."""
+        seen: set[str] = judged if judged is not None else set()
+        seen.add("RESP-ROUTE-001")
         route = self.router.match(method, url_or_path)
         if route is None:
             return [Violation("RESP-ROUTE-001", f"{method.upper()} {url_or_path} is not an operation of the contract")]
         op = route.operation
+        seen.add("RESP-STATUS-001")
         declared = self._declared(op, status)
         if declared is None:
             statuses = ", ".join(self.contract.operation_object(op.operation_id)["responses"])
@@ -92,9 +103,12 @@ class ResponseValidator:
         pointer, response = declared
         found: list[Violation] = []
         lowered = {k.lower(): ", ".join(v) if isinstance(v, list | tuple) else v for k, v in headers.items()}
+        seen.add("RESP-MEDIA-001")
         for name, header in (response.get("headers") or {}).items():
             if "$ref" in header:
                 header = resolve_pointer(self.contract.document, header["$ref"])
+            if header.get("required"):
+                seen.add("RESP-HEADER-001")
             if header.get("required") and name.lower() not in lowered:
                 found.append(
                     Violation(
@@ -114,27 +128,40 @@ class ResponseValidator:
             return found
         if media == EVENT_STREAM:
             raw = body if isinstance(body, bytes) else str(body).encode()
-            return found + validate_stream_bytes(raw, operation=op.operation_id, schemas=self.schemas).violations
+            report = validate_stream_bytes(raw, operation=op.operation_id, schemas=self.schemas)
+            seen.update(report.judged)
+            return found + report.violations
+        seen.add("RESP-JSON-001")
         value = body
+        tokens: dict[str, str] = {}
         if isinstance(body, bytes | str):
             try:
-                value = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
+                value, tokens = loads_exact(body)
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
                 text = body[:60] if isinstance(body, str) else body[:60].decode("utf-8", "replace")
                 found.append(Violation("RESP-JSON-001", f"the body is not JSON ({exc}): {text!r}"))
                 return found
         schema = content[media]["schema"]["$ref"]
-        return found + self.schemas.check("RESP-SCHEMA-001", schema, value)
+        seen.add("RESP-SCHEMA-001")
+        had_time, wrong_time = timestamps(value)
+        if had_time:
+            seen.add("RESP-TIME-001")
+        return found + explain(self.schemas.check("RESP-SCHEMA-001", schema, value), tokens) + wrong_time
 
 
 _DEFAULT: ResponseValidator | None = None
 
 
 def validate_response(
-    method: str, url_or_path: str, status: int, headers: Mapping[str, str], body: bytes | str | Any
+    method: str,
+    url_or_path: str,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes | str | Any,
+    judged: set[str] | None = None,
 ) -> list[Violation]:
-    """Every way this response breaks the contract ([] when it conforms)."""
+    """Every way this response breaks the contract ([] when it conforms); see ResponseValidator.validate."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = ResponseValidator()
-    return _DEFAULT.validate(method, url_or_path, status, headers, body)
+    return _DEFAULT.validate(method, url_or_path, status, headers, body, judged)

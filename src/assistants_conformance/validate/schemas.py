@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema_rs
 
 from assistants_conformance.contract import Contract, get_contract
-from assistants_conformance.contract.explain import describe, json_pointer, leaf_errors, spec_pointer
+from assistants_conformance.contract.explain import describe, field_path, json_pointer, leaf_errors, spec_pointer
 from assistants_conformance.contract.schemas import BASE_URI
 from assistants_conformance.validate.violations import Violation
 
@@ -26,6 +26,39 @@ class FastSchemas:
         self.contract = contract
         self._registry = jsonschema_rs.Registry([(BASE_URI, contract.document)])
         self._fast: dict[str, Any] = {}
+        self._forbidden: frozenset[str] | None = None
+
+    def _forbidden_field(self, instance: Any, error: Any) -> str | None:
+        """jsonschema reports a property whose schema is `false` at its parent object, without the
+        property's name (its path is not extended); find the name: a key of that object holding
+        exactly the offending value, among the properties the contract forbids."""
+        parent: Any = instance
+        for part in error.absolute_path:
+            try:
+                parent = parent[part]
+            except (KeyError, IndexError, TypeError):
+                return None
+        if not isinstance(parent, dict):
+            return None
+        keys = [k for k, v in parent.items() if v is error.instance and k in self._false_fields]
+        return keys[0] if len(keys) == 1 else None
+
+    @property
+    def _false_fields(self) -> frozenset[str]:
+        if self._forbidden is None:
+            found: set[str] = set()
+            stack: list[Any] = [self.contract.document]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, dict):
+                    properties = node.get("properties")
+                    if isinstance(properties, dict):
+                        found.update(k for k, v in properties.items() if v is False)
+                    stack.extend(node.values())
+                elif isinstance(node, list):
+                    stack.extend(node)
+            self._forbidden = frozenset(found)
+        return self._forbidden
 
     def is_valid(self, pointer: str, instance: Any) -> bool:
         fast = self._fast.get(pointer)
@@ -55,7 +88,12 @@ class FastSchemas:
         for error in self.contract.validator(pointer).iter_errors(instance):
             for leaf in leaf_errors(doc, error):
                 message, _ = describe(leaf)
-                at = where + json_pointer(leaf.absolute_path)
+                path = list(leaf.absolute_path)
+                named = self._forbidden_field(instance, leaf) if leaf.schema is False else None
+                if named is not None:
+                    path.append(named)
+                    message = f"Field '{field_path(path)}' is not allowed here."
+                at = where + json_pointer(path)
                 if (at, message) in seen:
                     continue
                 seen.add((at, message))

@@ -45,6 +45,9 @@ class SSEParser:
         self._field_warnings = 0
         self.comments = 0
         self.violations: list[Violation] = []
+        # The framing rules this stream gave evidence on (filled by close()): a rule is judged only
+        # when there was something to judge, so an empty body proves nothing about framing.
+        self.judged: set[str] = set()
         self._reset()
 
     def _reset(self) -> None:
@@ -140,6 +143,11 @@ class SSEParser:
                 )
             )
         self._carry = ""
+        if self._bytes:
+            self.judged.update(("SSE-UTF8-001", "SSE-EOF-001", "SSE-FIELD-001"))
+        if self._frames:
+            self.judged.update(("SSE-FRAME-001", "SSE-FIELD-002"))
+        self.judged.update(v.check for v in self.violations)
         return out
 
     def _take(self, line: str) -> Frame | None:

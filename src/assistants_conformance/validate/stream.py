@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from assistants_conformance.contract.schemas import EventSchema
+from assistants_conformance.validate.numbers import INTEGRAL_FLOAT, explain, loads_exact, timestamps
 from assistants_conformance.validate.schemas import FastSchemas, default_schemas
 from assistants_conformance.validate.sse import Frame
 from assistants_conformance.validate.violations import Severity, Violation
@@ -93,6 +94,9 @@ class StreamValidator:
         self.table: dict[str, EventSchema] = self.schemas.contract.event_schemas
         self.operation = operation
         self.violations: list[Violation] = []
+        # The rules that had something to judge in this stream: the evidence behind a pass.
+        self.judged: set[str] = set()
+        self._delta_messages: set[str] = set()
         self.events_seen: dict[str, int] = {}
         # id → last full object streamed; kept only on request (the runner compares them with GET),
         # so that validating a long offline transcript takes constant memory.
@@ -136,10 +140,12 @@ class StreamValidator:
                 self._after_done_reported = True
             return
         name = frame.event
+        self.judged.add("SSE-EVENT-001")
         if name is None:
             self._report("SSE-EVENT-001", "a frame has no `event:` field; every Assistants event is named")
             return
         self.events_seen[name] = self.events_seen.get(name, 0) + 1
+        self.judged.add("STREAM-UNKNOWN-001")
         entry = self.table.get(name)
         if entry is None:
             self._report(
@@ -161,7 +167,20 @@ class StreamValidator:
             )
             return
         assert entry.data_schema is not None
-        found = self.schemas.check("STREAM-SCHEMA-001", entry.data_schema, data, frame=frame.number, line=frame.line)
+        self.judged.update(("SSE-JSON-001", "STREAM-SCHEMA-001"))
+        checked, tokens = data, {}
+        if INTEGRAL_FLOAT.search(frame.data):  # rare: re-read so that `1.0` is not taken for an integer
+            checked, tokens = loads_exact(frame.data)
+        found = explain(
+            self.schemas.check("STREAM-SCHEMA-001", entry.data_schema, checked, frame=frame.number, line=frame.line),
+            tokens,
+        )
+        if not name.endswith(".delta"):  # deltas carry no timestamps
+            had_time, wrong_time = timestamps(data)
+            if had_time:
+                self.judged.add("RESP-TIME-001")
+            for violation in wrong_time:
+                self._report(violation.check, f"{name}: {violation.message}", where=violation.where)
         for violation in found:
             self.violations.append(
                 Violation(
@@ -200,12 +219,14 @@ class StreamValidator:
         thread_id = data.get("thread_id")
         if self._thread_id is None:
             self._thread_id = thread_id
-        elif thread_id != self._thread_id:
-            self._report(
-                "STREAM-IDS-001",
-                f"{what} has thread_id {thread_id!r}; the stream's thread is {self._thread_id!r}",
-                where="/thread_id",
-            )
+        else:
+            self.judged.add("STREAM-IDS-001")
+            if thread_id != self._thread_id:
+                self._report(
+                    "STREAM-IDS-001",
+                    f"{what} has thread_id {thread_id!r}; the stream's thread is {self._thread_id!r}",
+                    where="/thread_id",
+                )
         run_id = data.get("run_id") if what != "run" else None
         if run_id is not None and run_id not in self._runs:
             self._report(
@@ -223,6 +244,7 @@ class StreamValidator:
     def _status_agrees(self, family: str, suffix: str, status: str, named: dict[str, str]) -> str:
         """STREAM-STATUS-001: the status an event's name implies; reports when the data disagrees."""
         expected = named.get(suffix, suffix)
+        self.judged.add("STREAM-STATUS-001")
         if status != expected:
             noun = family.rsplit(".", 1)[-1]
             self._report(
@@ -234,6 +256,7 @@ class StreamValidator:
 
     # ------------------------------------------------------------------ threads
     def _on_thread(self, data: dict[str, Any]) -> None:
+        self.judged.add("STREAM-THREAD-001")
         if self._frames != 1 or self.operation in ("createRun", "submitToolOuputsToRun"):
             self._report(
                 "STREAM-THREAD-001", "`thread.created` must be the first event, and only in a thread-and-run stream"
@@ -248,6 +271,9 @@ class StreamValidator:
         run_id = data["id"]
         run = self._runs.get(run_id)
         if run is None:
+            self.judged.add("STREAM-RUN-001")
+            if self.operation == "createThreadAndRun":
+                self.judged.add("STREAM-THREAD-001")
             if self.operation == "createThreadAndRun" and self._thread_id is None:
                 self._report("STREAM-THREAD-001", "a thread-and-run stream must begin with `thread.created`")
             if suffix != "created":
@@ -268,6 +294,8 @@ class StreamValidator:
         else:
             self._ids_agree(data, "run")
         previous = run.status
+        if suffix != "created":
+            self.judged.add("STREAM-RUN-002")
         if previous in _TERMINAL:
             self._report("STREAM-RUN-002", f"run {run_id} moved {previous} → {expected} after it had ended")
         elif suffix != "created" and expected not in _ALLOWED.get(previous, frozenset()):
@@ -278,6 +306,7 @@ class StreamValidator:
             run.terminal += 1
             if run.terminal > 1:
                 self._report("STREAM-RUN-003", f"run {run_id} ended twice")
+            self.judged.add("STREAM-RUN-005")
             self._check_run_children_ended(run_id, expected)
         if expected == "requires_action":
             self._check_required_action(run_id, data)
@@ -293,6 +322,7 @@ class StreamValidator:
                 )
 
     def _check_required_action(self, run_id: str, data: dict[str, Any]) -> None:
+        self.judged.add("STREAM-ACTION-001")
         action = data.get("required_action") or {}
         calls = (action.get("submit_tool_outputs") or {}).get("tool_calls") or []
         if not calls:
@@ -307,6 +337,7 @@ class StreamValidator:
             if item.kind != "step" or item.run_id != run_id or item.phase == "ended" or item.step_type != "tool_calls":
                 continue
             for index, call_id in item.call_ids.items():
+                self.judged.add("STREAM-FOLD-002")
                 if call_id not in asked:
                     self._report(
                         "STREAM-ACTION-001",
@@ -338,6 +369,7 @@ class StreamValidator:
             self._after_run_end(data.get("run_id"), f"message {message_id}")
             self._snapshot(message_id, data)
             return
+        self.judged.update(("STREAM-ITEM-001", "STREAM-ITEM-002"))
         if item is None:
             self._report(
                 "STREAM-ITEM-002",
@@ -359,6 +391,10 @@ class StreamValidator:
         self._snapshot(message_id, data)
 
     def _on_message_delta(self, message_id: str, item: _Item | None, data: dict[str, Any]) -> None:
+        self.judged.update(("STREAM-ITEM-001", "STREAM-ITEM-002"))
+        self._delta_messages.add(message_id)
+        if len(self._delta_messages) > 1:  # interleaving needs deltas of two messages to be judged
+            self.judged.add("STREAM-ITEM-003")
         if item is None:
             self._report("STREAM-ITEM-002", f"a delta for message {message_id}, which this stream never created")
             return
@@ -384,6 +420,7 @@ class StreamValidator:
     def _check_text_fold(self, message_id: str, item: _Item, data: dict[str, Any]) -> None:
         # Text a streamed message completes with but no delta carried never reached a client that
         # renders deltas (the point of `stream: true`), so zero deltas is checked like any other fold.
+        self.judged.add("STREAM-FOLD-001")
         final = {i: p["text"]["value"] for i, p in enumerate(data.get("content") or []) if p.get("type") == "text"}
         if final != item.texts:
             for index in sorted(set(final) | set(item.texts)):
@@ -414,6 +451,8 @@ class StreamValidator:
         self._status_agrees("thread.run.step", suffix, status, _STEP_STATUS_OF_EVENT)
         self._ids_agree(data, "step")
         details = data.get("step_details") or {}
+        if suffix != "created":
+            self.judged.update(("STREAM-ITEM-001", "STREAM-ITEM-002"))
         if suffix == "created":
             if item is not None:
                 self._report("STREAM-ITEM-001", f"step {step_id} was created twice")
@@ -437,6 +476,8 @@ class StreamValidator:
             self._report("STREAM-ITEM-001", f"`thread.run.step.{suffix}` for step {step_id} after it ended")
         if suffix in ("completed", "failed", "cancelled", "expired"):
             item.phase = "ended"
+            if item.step_type == "message_creation" and suffix == "completed":
+                self.judged.add("STREAM-ITEM-004")
             if item.step_type == "message_creation" and suffix == "completed" and item.message_id not in self._items:
                 self._report(
                     "STREAM-ITEM-004",
@@ -451,6 +492,7 @@ class StreamValidator:
         self._snapshot(step_id, data)
 
     def _on_step_delta(self, step_id: str, item: _Item | None, data: dict[str, Any]) -> None:
+        self.judged.update(("STREAM-ITEM-001", "STREAM-ITEM-002"))
         if item is None:
             self._report("STREAM-ITEM-002", f"a delta for step {step_id}, which this stream never created")
             return
@@ -489,6 +531,7 @@ class StreamValidator:
                         function[key] = value
 
     def _check_tool_fold(self, step_id: str, item: _Item, details: dict[str, Any]) -> None:
+        self.judged.add("STREAM-FOLD-002")
         calls = details.get("tool_calls") or []
         for index, folded in item.args.items():
             final = ((calls[index] if index < len(calls) else {}).get("function") or {}).get("arguments")
@@ -503,6 +546,13 @@ class StreamValidator:
     # ------------------------------------------------------------------ end
     def finish(self) -> list[Violation]:
         self._frame = None
+        self.judged.add("STREAM-DONE-001")
+        if self.operation in ("createRun", "submitToolOuputsToRun"):
+            self.judged.add("STREAM-THREAD-001")  # and only there: no `thread.created` in these streams
+        if self._done is not None:
+            self.judged.add("STREAM-DONE-002")
+        if self._runs:
+            self.judged.add("STREAM-RUN-003")
         if self._done is None and not self._error_seen:
             self._report("STREAM-DONE-001", "the stream ended without a `done` event")
         if not self._error_seen:

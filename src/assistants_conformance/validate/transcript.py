@@ -18,6 +18,7 @@ class StreamReport:
     frames: int
     events: dict[str, int]
     last_snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    judged: set[str] = field(default_factory=set)  # the rules this stream gave evidence on
 
 
 def validate_stream_chunks(
@@ -40,7 +41,8 @@ def validate_stream_chunks(
         validator.feed(frame)
     found = parser.violations + validator.finish()
     found.sort(key=lambda v: (v.line or 0, v.frame or 0))
-    return StreamReport(found, frames, dict(validator.events_seen), validator.last_snapshots)
+    judged = parser.judged | validator.judged | {v.check for v in found}
+    return StreamReport(found, frames, dict(validator.events_seen), validator.last_snapshots, judged)
 
 
 def validate_stream_bytes(
