@@ -9,6 +9,7 @@ real sockets in front of the reference server; the others wrap its ASGI app.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import http.server
 import itertools
@@ -28,14 +29,19 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 # ----------------------------------------------------------------------------- transport
 @contextlib.contextmanager
 def closes_after_5xx(upstream: str) -> Iterator[str]:
-    """A keep-alive HTTP/1.1 front that, like some servers' error paths, closes the connection right
-    after sending a 5xx, without saying `Connection: close`: the client's next request on that
-    kept-alive connection meets a closed socket before any byte of an answer."""
+    """A keep-alive HTTP/1.1 front that, like some servers' error paths, drops the connection after
+    a 5xx without saying `Connection: close`, and does so as the client reuses it: the next request
+    on that kept-alive connection is read and then meets a closed socket, before any byte of an
+    answer (the race a client meets when a server closes an idle connection as it is reused)."""
     client = httpx.AsyncClient(timeout=30)
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        doomed = False
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
+            if doomed:
+                writer.transport.abort()
+                return
             lines = head.decode("latin-1").split("\r\n")
             method, target, _ = lines[0].split(" ", 2)
             headers = {}
@@ -53,9 +59,7 @@ def closes_after_5xx(upstream: str) -> Iterator[str]:
             head_out += f"content-length: {len(answer.content)}\r\n\r\n"
             writer.write(head_out.encode("latin-1") + answer.content)
             await writer.drain()
-            if answer.status_code >= 500:
-                writer.transport.abort()
-                return
+            doomed = answer.status_code >= 500
 
     with serve(handler) as url:
         yield url
@@ -129,9 +133,12 @@ def mounted_at(prefix: str, app: ASGIApp) -> ASGIApp:
     return wrapped
 
 
-def gateway(app: ASGIApp, *, key: str, header: str, query: dict[str, str]) -> ASGIApp:
+def gateway(
+    app: ASGIApp, *, key: str, header: str, query: dict[str, str], basic: tuple[str, str] | None = None
+) -> ASGIApp:
     """An Azure-style gateway: the key comes as `header: KEY` (a bearer token is refused) and every
-    request must carry the `query` parameters; both are stripped before the API sees the request."""
+    request must carry the `query` parameters; both are stripped before the API sees the request.
+    With `basic`, a proxy in front also wants those Basic credentials (from the URL's userinfo)."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -141,10 +148,16 @@ def gateway(app: ASGIApp, *, key: str, header: str, query: dict[str, str]) -> AS
             if missing:
                 await _error(send, 404, f"Resource not found: the gateway needs {', '.join(missing)}")
                 return
+            if basic is not None:
+                wanted = "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode()
+                if headers.pop("authorization", None) != wanted:
+                    await _error(send, 401, "the proxy wants its Basic credentials")
+                    return
             if "authorization" in headers:
                 await _error(send, 401, "this gateway takes the key in its own header, not as a bearer token")
                 return
-            rest = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() != header.lower()]
+            dropped = {header.lower(), "authorization"}
+            rest = [(k, v) for k, v in scope["headers"] if k.decode("latin-1").lower() not in dropped]
             if header.lower() in headers:
                 given = headers[header.lower()]
                 rest.append((b"authorization", f"Bearer {given if given == key else 'wrong'}".encode()))

@@ -32,7 +32,7 @@ def _report(tmp: Path, name: str, faulty: bool) -> Path:
     data = result.to_dict()
     data["target"] = "http://deployment.test/v1"
     result_dir = tmp / name
-    write_json(result, result_dir, secret=KEY)
+    write_json(result, result_dir, secrets=[KEY])
     (result_dir / "conformance.json").write_text(json.dumps(data))
     return result_dir / "conformance.json"
 

@@ -341,3 +341,33 @@ def test_a_badly_broken_server_gives_a_short_report(tmp_path: Path) -> None:
     assert "Field ''" not in messages
     assert any(f["where"].startswith("/data/*/") for f in schema["findings"])
     assert (tmp_path / "conformance.html").stat().st_size < 1_000_000
+
+
+def test_no_secret_reaches_the_terminal_or_any_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Canary: the key, the URL's user:password and a --header value appear in no byte of the
+    terminal or of the four report files, on a run with findings (so exchanges are written); the
+    curl lines read the header from the environment and add no key to the keyless probes."""
+    password, tenant = "canary-password-4711", "canary-tenant-token-0815"
+    app = gateway(
+        FaultyApp(create_app(api_key=KEY), FAULTS["missing-auth-accepted"].make(KEY)),
+        key=KEY,
+        header="api-key",
+        query={},
+        basic=("ci", password),
+    )
+    with running_server(api_key=KEY, app=app) as server:
+        url = server.base_url.replace("http://", f"http://ci:{password}@")
+        out = io.StringIO()
+        argv = ["run", "--base-url", url, "--api-key", KEY, "--auth-header", "api-key", "--max-examples", "0"]
+        code = main([*argv, "--header", f"X-Tenant-Token: {tenant}", "--report-dir", str(tmp_path)], stdout=out)
+    terminal = out.getvalue() + "".join(capsys.readouterr())
+    assert code == 1, terminal
+    texts = {path.name: path.read_text(encoding="utf-8") for path in tmp_path.iterdir()}
+    assert set(texts) == {"conformance.json", "conformance.html", "junit.xml", "summary.md"}
+    for secret in (KEY, password, tenant):
+        assert secret not in terminal
+        for name, text in texts.items():
+            assert secret not in text, (secret, name)
+    html = texts["conformance.html"]
+    assert "X-Tenant-Token: $ASSISTANTS_HEADER_X_TENANT_TOKEN" in html
+    assert "$ASSISTANTS_API_KEY" not in html  # the failing requests were the keyless probes: no key added

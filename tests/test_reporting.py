@@ -35,7 +35,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = FaultyApp(create_app(api_key=KEY), Fault("hostile 404", before=_hostile_404))
     with running_server(api_key=KEY, app=app) as server:
         result = run(Options(base_url=server.root, api_key=KEY, max_examples=2))
-    write_json(result, directory, secret=KEY)
+    write_json(result, directory, secrets=[KEY])
     return directory
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from assistants_conformance import config_files
 from assistants_conformance.errors import UsageError
 from assistants_conformance.results import Outcome, RunResult
 
@@ -53,12 +54,7 @@ class Gate:
 
 
 def load_baseline(path: Path) -> list[Entry]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise UsageError(f"--baseline {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--baseline {path} is not YAML: {str(exc).splitlines()[0]}") from exc
+    data = config_files.load(path, "--baseline") or {}
     items = data.get("accepted") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise UsageError(f"--baseline {path} must hold an `accepted:` list of {{id, reason[, expires]}}")

@@ -1,13 +1,19 @@
 """Command line: parse, dispatch to a command module, turn outcomes into exit codes.
 
 Exit codes: 0 conformant / ok, 1 non-conformant, 2 usage or spec error, 3 target unreachable
-or run incomplete. Tool errors print one readable line, never a traceback.
+or run incomplete, 4 internal error of the tool (never a verdict on the server). Tool errors
+print one readable line, never a traceback; an internal error saves its traceback to a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -28,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="assistants-conformance",
         description="Check a server against the OpenAI Assistants API v2 contract.",
+        epilog="exit codes: 0 conformant/ok, 1 non-conformant, 2 usage error, 3 target unreachable, no API, key "
+        "refused or run incomplete, 4 internal error of the tool (details saved to a file)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error too")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     spec = commands.add_parser("spec", help="print the path of the bundled contract")
@@ -88,9 +97,59 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERNAL_ERROR = 4
+BROKEN_PIPE = 141  # what a shell reports for a writer whose reader went away (128 + SIGPIPE)
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args, out)
+    except BrokenPipeError:
+        # `checks | head`: the reader is gone; end quietly (and keep Python from complaining at exit).
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE
+    except Exception as exc:  # a bug of ours: its own exit code, never a verdict on the server
+        saved = _save_traceback(exc, args)
+        print(
+            f"assistants-conformance: internal error: {exc.__class__.__name__}: {_secretless(str(exc), args)[:200]}"
+            f"; details in {saved}",
+            file=sys.stderr,
+        )
+        if getattr(args, "debug", False):
+            print(_secretless(traceback.format_exc(), args), file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+def _secrets(args: argparse.Namespace) -> list[str]:
+    found = [getattr(args, "api_key", None), os.environ.get("ASSISTANTS_API_KEY"), os.environ.get("OPENAI_API_KEY")]
+    for header in getattr(args, "header", None) or []:
+        found.append(str(header).partition(":")[2].strip())
+    return [s for s in found if s and len(s) >= 4]
+
+
+def _secretless(text: str, args: argparse.Namespace) -> str:
+    for secret in _secrets(args):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _save_traceback(exc: BaseException, args: argparse.Namespace) -> str:
+    """The whole traceback, secrets redacted, in a file a bug report can attach."""
+    name = f"assistants-conformance-internal-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+    path = os.path.join(tempfile.gettempdir(), name)
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(f"assistants-conformance {__version__}, command {args.command!r}\n")
+            handle.write(_secretless("".join(traceback.format_exception(exc)), args))
+    except OSError as failed:
+        return f"(could not be saved: {failed.strerror or failed})"
+    return path
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.command == "spec":
             from assistants_conformance.commands.spec import run_spec

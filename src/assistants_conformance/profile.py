@@ -12,13 +12,11 @@ are skipped with a reason and declared-but-broken ones fail.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from assistants_conformance import config_files
 from assistants_conformance.errors import UsageError
 
 CAPABILITIES = ("streaming", "function_tools", "code_interpreter", "file_search")
@@ -53,23 +51,26 @@ class Profile:
 
 
 def load_profile(path: Path) -> Profile:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--profile {path}: {exc.strerror or exc}") from exc
-    try:
-        data = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise UsageError(f"--profile {path} cannot be parsed: {str(exc).splitlines()[0]}") from exc
+    data = config_files.load(path, "--profile")
     if not isinstance(data, dict):
         raise UsageError(f"--profile {path} must be a table/mapping with [capabilities] and [run]")
+    unknown_keys = sorted(map(str, set(data) - {"capabilities", "run"}))
+    if unknown_keys:
+        raise UsageError(f"--profile {path}: unknown key(s) {', '.join(unknown_keys)}; expected capabilities, run")
     declared = data.get("capabilities") or {}
-    unknown = sorted(set(declared) - set(CAPABILITIES))
+    if not isinstance(declared, dict):
+        raise UsageError(f"--profile {path}: `capabilities` must be a table of name = true/false")
+    unknown = sorted(map(str, set(declared) - set(CAPABILITIES)))
     if unknown or not all(isinstance(v, bool) for v in declared.values()):
         raise UsageError(
             f"--profile {path}: capabilities are {', '.join(CAPABILITIES)} (true/false); "
             f"got {', '.join(unknown) or 'a non-boolean value'}"
         )
     capabilities = {name: bool(declared.get(name, True)) for name in CAPABILITIES}
-    model = (data.get("run") or {}).get("model")
-    return Profile(capabilities, str(model) if model else None, str(path))
+    run = data.get("run") or {}
+    if not isinstance(run, dict):
+        raise UsageError(f'--profile {path}: `run` must be a table (model = "…")')
+    model = run.get("model")
+    if model is not None and not (isinstance(model, str) and 0 < len(model) <= 256):
+        raise UsageError(f"--profile {path}: run.model must be a model name (a string)")
+    return Profile(capabilities, model or None, str(path))

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -23,6 +23,7 @@ from assistants_conformance.results import Exchange
 EXCERPT = 4096
 REDACTED = "[redacted]"
 REDACTED_KEY = "[redacted: API key]"
+REDACTED_HEADER = "[redacted: --header]"
 # The key the AUTH checks send to prove a wrong key is refused: public, so shown in reports.
 WRONG_KEY = "sk-conformance-wrong-key"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
@@ -44,12 +45,25 @@ MAX_RATE_LIMITED = 5  # requests that stay 429 after retries before the whole ru
 
 
 def normalise_base_url(url: str) -> str:
-    """The API root as given, without a trailing slash (and without query or fragment). Whether the
-    API lives there or under `/v1` below it is found out by asking (runner's preflight)."""
+    """The API root as given, without a trailing slash, query, fragment or `user:password@` (which
+    is sent as Basic auth, never shown). Whether the API lives there or under `/v1` below it is
+    found out by asking (runner's preflight)."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"--base-url must be an http(s) URL, got {url!r}")
-    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--base-url must be an http(s) URL, got {redact_userinfo(url)!r}")
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
+
+
+def redact_userinfo(url: str) -> str:
+    """The URL with any `user:password@` replaced, for messages about a URL the user gave."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "[redacted]@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 @dataclass
@@ -102,6 +116,11 @@ class Target:
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.api_key = api_key or ""
+        given = urlsplit(base_url)
+        userinfo = (unquote(given.username or ""), unquote(given.password or "")) if given.username else None
+        # Everything secret this run knows, scrubbed from every recorded text.
+        self.secrets = [s for s in (self.api_key, *(userinfo or ()), *(headers or {}).values()) if len(s) >= 4]
+        self.user_headers = {name.lower() for name in headers or {}}
         self.timeout = timeout
         self.budget = budget_requests
         self.used = 0
@@ -122,7 +141,11 @@ class Target:
             self._headers[self.auth_header] = self.credential(self.api_key)
         # Sent with every request of every phase (for gateways that need e.g. `api-version`).
         self.query = dict(query or {})
-        self.client = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)), follow_redirects=False)
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            follow_redirects=False,
+            auth=httpx.BasicAuth(*userinfo) if userinfo else None,
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -137,7 +160,9 @@ class Target:
 
     # ---------------------------------------------------------------- recording
     def scrub(self, text: str) -> str:
-        return text.replace(self.api_key, REDACTED) if self.api_key else text
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
 
     def _redact(self, headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
         """Secret headers are redacted; the one carrying our key says so (the report's curl line
@@ -150,6 +175,8 @@ class Target:
                 out[name] = value
             elif lowered == self.auth_header.lower() and self.api_key and value == self.credential(self.api_key):
                 out[name] = REDACTED_KEY
+            elif lowered in self.user_headers:
+                out[name] = REDACTED_HEADER  # the report's curl line reads it from the environment
             elif lowered in self.secret_headers:
                 out[name] = REDACTED
             else:

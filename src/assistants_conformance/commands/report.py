@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -20,11 +21,11 @@ RENDERERS = {"html": render_html, "junit": render_junit, "markdown": render_mark
 DEFAULT_NAMES = {"html": "conformance.html", "junit": "junit.xml", "markdown": "summary.md"}
 
 
-def write_views(report: Report, targets: dict[str, Path], *, secret: str | None = None) -> list[Path]:
+def write_views(report: Report, targets: dict[str, Path], *, secrets: Iterable[str] = ()) -> list[Path]:
     written = []
     for kind, path in targets.items():
         text = RENDERERS[kind](report)
-        if secret:
+        for secret in secrets:
             text = text.replace(secret, "[redacted]")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,9 +47,27 @@ def run_report(
     targets = {k: v for k, v in (("html", html), ("junit", junit), ("markdown", markdown)) if v is not None}
     if not targets:
         raise UsageError("say what to render: --html FILE, --junit FILE and/or --markdown FILE")
+    refuse_overwriting([file], targets.values())
     for path in write_views(load_report(file), targets):
         print(f"wrote {path}", file=out)
     return 0
+
+
+def refuse_overwriting(inputs: list[Path], outputs: Iterable[Path]) -> None:
+    """An output that is an input (or another output) would destroy what the command reads."""
+    seen: dict[Path, str] = {_same(p): "input" for p in inputs}
+    for path in outputs:
+        key = _same(path)
+        if key in seen:
+            raise UsageError(f"{path} is also an {seen[key]} of this command; it would be overwritten")
+        seen[key] = "output"
+
+
+def _same(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def run_compare(files: list[Path], *, html: Path | None, markdown: Path | None, out: TextIO) -> int:
@@ -57,6 +76,7 @@ def run_compare(files: list[Path], *, html: Path | None, markdown: Path | None, 
 
     if len(files) < 2:
         raise UsageError("compare needs at least two reports")
+    refuse_overwriting(files, [p for p in (html, markdown) if p is not None])
     reports = [load_report(f) for f in files]
     text = render_compare_markdown(reports)
     for path, content in ((html, render_compare_html(reports) if html else ""), (markdown, text)):

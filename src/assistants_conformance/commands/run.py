@@ -6,13 +6,15 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import secrets
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import unquote, urlsplit
 
 from assistants_conformance.baseline import apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
@@ -22,6 +24,7 @@ from assistants_conformance.profile import Profile, load_profile
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run, selected
 from assistants_conformance.target import normalise_base_url
+from assistants_conformance.terminal import printable
 
 EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
 
@@ -101,7 +104,19 @@ def _headers(values: list[str]) -> dict[str, str]:
         name, colon, content = value.partition(":")
         if not colon or not name.strip():
             raise UsageError(f"--header must look like 'Name: value', got {value!r}")
-        out[name.strip()] = content.strip()
+        name, content = name.strip(), content.strip()
+        if not all(c.isascii() and (c.isalnum() or c in "!#$%&'*+-.^_`|~") for c in name):
+            raise UsageError(f"--header {name!r}: a header name is ASCII letters, digits and !#$%&'*+-.^_`|~")
+        try:
+            content.encode("latin-1")
+        except UnicodeEncodeError as exc:
+            raise UsageError(
+                f"--header {name}: the value has {content[exc.start]!r}, which HTTP headers cannot carry "
+                "(Latin-1 only; percent-encode or base64 it as the server expects)"
+            ) from exc
+        if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in content):
+            raise UsageError(f"--header {name}: the value has a control character")
+        out[name] = content
     return out
 
 
@@ -121,15 +136,46 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
     yield args.base_url, args.api_key or os.environ.get("ASSISTANTS_API_KEY") or os.environ.get("OPENAI_API_KEY")
 
 
-def run_command(args: argparse.Namespace, out: TextIO) -> int:
+def _numbers(args: argparse.Namespace) -> None:
+    """Every number checked at the door: finite and in range (nan and inf are not durations)."""
     if not 1 <= args.workers <= 16:
         raise UsageError("--workers must be between 1 and 16")
-    if not args.sweep_age >= 0:
-        raise UsageError("--sweep-age must be a number of seconds, 0 or more")
-    if args.timeout <= 0 or args.budget_requests <= 0 or args.max_examples < 0:
-        raise UsageError("--timeout and --budget-requests must be positive, --max-examples not negative")
+    if not (math.isfinite(args.sweep_age) and args.sweep_age >= 0):
+        raise UsageError(f"--sweep-age must be a finite number of seconds, 0 or more, got {args.sweep_age}")
+    if not (math.isfinite(args.timeout) and 0 < args.timeout <= 3600):
+        raise UsageError(f"--timeout must be a number of seconds above 0 and at most 3600, got {args.timeout}")
+    if not 0 < args.budget_requests <= 1_000_000:
+        raise UsageError(f"--budget-requests must be between 1 and 1000000, got {args.budget_requests}")
+    if not 0 <= args.max_examples <= 10_000:
+        raise UsageError(f"--max-examples must be between 0 and 10000, got {args.max_examples}")
+
+
+def _writable(directory: Path) -> None:
+    """The report directory and its four files are proven writable before a single request, so a
+    whole run is never spent to find its results cannot be kept."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--report-dir {directory}: cannot create it: {exc.strerror or exc}") from exc
+    for name in ("conformance.json", *DEFAULT_NAMES.values()):
+        path = directory / name
+        if path.is_dir():
+            raise UsageError(f"--report-dir {directory}: {name} there is a directory; the report cannot be written")
+        existed = path.exists()
+        try:
+            with path.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise UsageError(f"--report-dir {directory}: cannot write {name}: {exc.strerror or exc}") from exc
+        if not existed:
+            path.unlink()
+
+
+def run_command(args: argparse.Namespace, out: TextIO) -> int:
+    _numbers(args)
+    headers = _headers(args.header)
     options_kw = {
-        "headers": _headers(args.header),
+        "headers": headers,
         "query": _query(args.query),
         "auth_header": _auth_header(args.auth_header),
         "sweep": args.sweep,
@@ -145,6 +191,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         "profile": load_profile(args.profile) if args.profile else Profile(),
         "progress": None if args.quiet else (lambda line: print(line, file=out, flush=True)),
     }
+    _writable(args.report_dir)
     if not selected(Options(base_url="", api_key=None, **options_kw)):  # type: ignore[arg-type]
         raise UsageError(
             "no check is selected (--only/--skip leave nothing, or --max-examples 0 turned off the property "
@@ -157,7 +204,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         gate = apply(result, entries, str(args.baseline)) if entries is not None else None
         if gate is not None:
             result = dataclasses.replace(result, baseline=gate.to_dict())
-        written = write_json(result, args.report_dir, secret=key)
+        written = write_json(result, args.report_dir, secrets=[key or "", *_url_secrets(base_url), *headers.values()])
     summarise(result, written, out)
     if args.write_baseline:
         count = write_baseline(result, args.write_baseline)
@@ -172,18 +219,26 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if gate.passed else 1
 
 
-def write_json(result: RunResult, directory: Path, *, secret: str | None) -> Path:
+def _url_secrets(url: str) -> list[str]:
+    parts = urlsplit(url)
+    return [unquote(v) for v in (parts.username, parts.password) if v]
+
+
+def write_json(result: RunResult, directory: Path, *, secrets: Iterable[str]) -> Path:
+    """conformance.json and its three views; every secret (the key, URL userinfo, --header values)
+    is scrubbed from each file's text as a last line of defence behind the Target's redaction."""
+    secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {directory}: {exc.strerror or exc}") from exc
     text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
-    if secret:
+    for secret in secrets:
         text = text.replace(secret, "[redacted]")
     target = directory / "conformance.json"
     target.write_text(text, encoding="utf-8")
     views = {kind: directory / name for kind, name in DEFAULT_NAMES.items()}
-    write_views(json.loads(text), views, secret=secret)
+    write_views(json.loads(text), views, secrets=secrets)
     return target
 
 
@@ -201,7 +256,7 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
     for check in result.checks:
         if check.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.WARNED):
             first = check.findings[0].message if check.findings else check.reason
-            print(f"  {check.outcome.value.upper():8} {check.id}: {first[:160]}", file=out)
+            print(f"  {check.outcome.value.upper():8} {check.id}: {printable(first[:160])}", file=out)
     slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
     if slow:
         print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
@@ -212,13 +267,13 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
         file=out,
     )
     for line in leaked[:10]:
-        print(f"    {line}", file=out)
+        print(f"    {printable(line)}", file=out)
     swept = result.resources.get("swept") or []
     if swept:
         print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
         for line in swept[:20]:
-            print(f"    {line}", file=out)
-    print(f"\n{result.verdict.value.upper()}: {result.verdict_reason}", file=out)
+            print(f"    {printable(line)}", file=out)
+    print(f"\n{result.verdict.value.upper()}: {printable(result.verdict_reason)}", file=out)
     print(
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['warned']} warned, {counts['skipped']} "
         f"skipped, {counts['errored']} errored in {result.duration_s:.1f} s",

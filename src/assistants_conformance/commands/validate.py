@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from assistants_conformance.errors import UsageError
+from assistants_conformance.terminal import printable
 from assistants_conformance.validate import Severity, Violation, validate_stream_chunks
 from assistants_conformance.validate.http import ResponseValidator
 
@@ -41,7 +42,7 @@ def _open(path: str) -> BinaryIO:
 
 def _print_violations(violations: list[Violation], out: TextIO, indent: str = "") -> None:
     for violation in violations[:SHOWN]:
-        print(indent + violation.render(), file=out)
+        print(indent + printable(violation.render()), file=out)
     if len(violations) > SHOWN:
         counts = Counter(v.check for v in violations[SHOWN:])
         more = ", ".join(f"{check} x{n}" for check, n in counts.most_common())
@@ -100,9 +101,16 @@ def run_validate_har(path: str, out: TextIO) -> int:
         try:
             request, response = entry["request"], entry["response"]
             method, url, status = request["method"], request["url"], int(response["status"])
-            headers = {h["name"]: h["value"] for h in response.get("headers", [])}
-            content = response.get("content") or {}
-        except (KeyError, TypeError, ValueError):
+            headers = {h["name"]: h["value"] for h in response.get("headers") or []}
+            content = response.get("content")
+            content = {} if content is None else content
+            if not (isinstance(method, str) and isinstance(url, str) and isinstance(content, dict)):
+                raise TypeError
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+                raise TypeError
+            if not isinstance(content.get("text", ""), str) or not isinstance(content.get("mimeType", ""), str):
+                raise TypeError
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             print(f"entry {number}: malformed HAR entry, skipped", file=out)
             skipped += 1
             continue
@@ -116,7 +124,7 @@ def run_validate_har(path: str, out: TextIO) -> int:
         errors = [v for v in violations if v.severity is Severity.ERROR]
         failing += bool(errors)
         mark = "ok" if not errors else f"{len(errors)} violation(s)"
-        print(f"entry {number}: {method} {url} → {status}: {mark}", file=out)
+        print(printable(f"entry {number}: {method} {url} → {status}: {mark}"), file=out)
         _print_violations(violations, out, indent="    ")
     print(
         f"{path}: {checked} Assistants exchange(s) checked, {failing} failing, {skipped} other entr(y/ies) skipped",

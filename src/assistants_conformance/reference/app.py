@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from assistants_conformance.contract import Contract, Operation, get_contract
+from assistants_conformance.reference import objects
 from assistants_conformance.reference.engine import RunEngine
 from assistants_conformance.reference.errors import ApiError
 from assistants_conformance.reference.handlers import HANDLERS, Api, Call, Stream
@@ -75,7 +76,7 @@ def _endpoint(ops: dict[str, Operation], api: Api, validator: RequestValidator, 
                 400, f"{SIMULATE_HEADER} takes one of {sorted(SIMULATED)}.", param=SIMULATE_HEADER
             )
         query = validator.query(op.operation_id, request.query_params, _multi(request))
-        body = validator.body(op.operation_id, await request.body())
+        body = validator.body(op.operation_id, await _bounded_body(request))
         result = await HANDLERS[op.operation_id](api, Call(dict(request.path_params), query, body))
         if isinstance(result, Stream):
             return StreamingResponse(
@@ -84,6 +85,25 @@ def _endpoint(ops: dict[str, Operation], api: Api, validator: RequestValidator, 
         return JSONResponse(result)
 
     return endpoint
+
+
+MAX_BODY = 8 << 20  # bytes; the largest legitimate request (128 tools, 256k-character instructions) is far below
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The request body, refused with 413 once it passes MAX_BODY: a declared length over it is
+    refused before reading, and an undeclared one is not read past it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise ApiError(413, f"The request body is {int(declared):,} bytes; at most {MAX_BODY:,} are accepted.")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise ApiError(413, f"The request body passes {MAX_BODY:,} bytes, the most accepted.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _multi(request: Request) -> dict[str, list[str]]:
@@ -116,6 +136,9 @@ def create_app(
     """A reference server app. `pace` (seconds) spaces streamed events; 0 streams at full speed."""
     contract = contract or get_contract()
     store = Store(db)
+    # Runs a previous process left active can never finish now: they expire (a status the contract
+    # allows), so their threads take new runs again.
+    store.expire_interrupted(objects.now())
     engine = RunEngine(store, pace=pace)
     api = Api(store, engine)
     validator = RequestValidator(contract)

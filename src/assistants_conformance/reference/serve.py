@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 from typing import TextIO
 
 import uvicorn
@@ -37,7 +38,11 @@ def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    app = create_app(api_key=key, db=args.db, pace=args.stream_delay)
+    try:
+        app = create_app(api_key=key, db=args.db, pace=args.stream_delay)
+    except sqlite3.Error as exc:
+        sock.close()
+        raise UsageError(f"--db {args.db}: cannot be used as the server's SQLite database ({exc})") from exc
     if args.fault:
         if args.fault not in FAULTS:
             raise UsageError(f"unknown --fault {args.fault!r}; `serve --list-faults` names them")

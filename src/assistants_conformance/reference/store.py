@@ -145,6 +145,22 @@ class Store:
         ).fetchone()
         return int(row[0]) if row else None
 
+    def expire_interrupted(self, now: int) -> int:
+        """Runs still active and steps still in progress (from a process that stopped) expire."""
+        with self._db:
+            self._db.execute("BEGIN")
+            runs = self._db.execute(
+                "UPDATE objects SET body = json_set(body, '$.status', 'expired', '$.required_action', json('null')) "
+                "WHERE kind = 'run' AND json_extract(body, '$.status') IN "
+                "('queued', 'in_progress', 'requires_action', 'cancelling')"
+            ).rowcount
+            self._db.execute(
+                "UPDATE objects SET body = json_set(body, '$.status', 'expired', '$.expired_at', ?) "
+                "WHERE kind = 'step' AND json_extract(body, '$.status') = 'in_progress'",
+                (now,),
+            )
+        return int(runs)
+
     def active_run(self, thread_id: str) -> dict[str, Any] | None:
         """The thread's run that has not reached a terminal status, if any."""
         row = self._db.execute(

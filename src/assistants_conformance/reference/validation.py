@@ -45,11 +45,14 @@ class RequestValidator:
                 return {}
             raise ApiError(400, "A request body is required for this operation.")
         try:
-            body = json.loads(raw, parse_float=_number)
+            body = json.loads(raw, parse_float=_number, parse_constant=_no_constant)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(
                 400, f"We could not parse the JSON body of your request. ({exc.__class__.__name__}: {str(exc)[:120]})"
             ) from exc
+        except RecursionError as exc:
+            raise ApiError(400, f"The JSON body nests deeper than {MAX_DEPTH} levels.") from exc
+        _storable(body)
         if validator is None:
             return body if isinstance(body, dict) else {}
         if not validator.is_valid(body):
@@ -102,3 +105,32 @@ def _number(token: str) -> int | float:
     stores and echoes is the integer, written as one (`12`), so typed clients read it back."""
     value = float(token)
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+MAX_DEPTH = 64  # levels of arrays/objects; the deepest legitimate body (a tool's JSON Schema) is far below
+
+
+def _no_constant(name: str) -> float:
+    """NaN, Infinity and -Infinity are not JSON (RFC 8259); Python's json accepts them by default."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _storable(body: Any) -> None:
+    """What the server stores must read back: no lone surrogate (not encodable as UTF-8), no nesting
+    past MAX_DEPTH. Checked before anything is stored, so one bad request cannot poison a list."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ApiError(400, "The JSON body has a lone surrogate (\\ud800-\\udfff) in a string.") from exc
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise ApiError(400, f"The JSON body nests deeper than {MAX_DEPTH} levels.")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    stack.append((key, depth))
+                stack.append((item, depth + 1))

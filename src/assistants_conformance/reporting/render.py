@@ -61,6 +61,11 @@ def load_report(path: Path) -> Report:
     return report
 
 
+def header_variable(name: str) -> str:
+    """Where a reproduction reads a --header value from: X-Tenant-Token → ASSISTANTS_HEADER_X_TENANT_TOKEN."""
+    return "ASSISTANTS_HEADER_" + "".join(c if c.isalnum() else "_" for c in name.upper())
+
+
 def curl(exchange: dict[str, Any]) -> str:
     """A command that repeats the request as it was sent: the key is read from the environment,
     never written, and only where the request carried it (in the header it was sent in: a
@@ -72,6 +77,8 @@ def curl(exchange: dict[str, Any]) -> str:
             # Double quotes, so the shell expands the variable at run time.
             bearer = "Bearer " if name.lower() == "authorization" else ""
             parts += ["-H", f'"{name}: {bearer}{KEY_PLACEHOLDER}"']
+        elif value == "[redacted: --header]":
+            parts += ["-H", f'"{name}: ${header_variable(name)}"']
         elif value != "[redacted]" and (name.lower() not in _SECRET_HEADERS or name.lower() == "authorization"):
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     if exchange["request_body"]:
