@@ -9,7 +9,7 @@ REPORT_DIR ?= reports
 # The vendor's published OpenAPI document is not shipped; detection compares against it when present.
 VENDOR_SPEC ?= ../shared/reference/openai-openapi.yaml
 
-.PHONY: install test lint conformance detection serve bench clean
+.PHONY: install test lint conformance detection serve bench fuzz clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ serve: install
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null; } || true
 	$(BIN)/python -m tests.benchmarks
+
+# The fuzz tests with a large budget and fresh random examples (CI replays a small, fixed set).
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache src/*.egg-info

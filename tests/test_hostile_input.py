@@ -255,3 +255,37 @@ def test_control_characters_from_a_har_are_shown_escaped(tmp_path: Path, capsys:
     assert "\x1b" not in text
     assert "\x07" not in text
     assert "\\x1b]0;pwned" in text
+
+
+def test_an_id_that_cannot_be_put_in_a_url_is_a_finding_and_cleanup_goes_on() -> None:
+    """A server answering assistant ids with a NUL byte and a slash: a finding with its evidence,
+    every object is still deleted (its id quoted), and the run ends with a report, not a traceback."""
+    from assistants_conformance.faults import Fault, FaultyApp, Req, Res, set_json
+    from assistants_conformance.faults.catalogue import json_answer
+    from assistants_conformance.reference import create_app
+    from assistants_conformance.results import Outcome
+    from assistants_conformance.runner import Options, run
+
+    key = "sk-hostile-ids-0123"
+    real: dict[str, str] = {}
+
+    def odd(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        if req.method == "POST" and req.path == "/v1/assistants" and isinstance(body, dict) and "id" in body:
+            real[body["id"] + "\x00/x"] = body["id"]
+            body["id"] += "\x00/x"
+            set_json(res, body)
+
+    def back(req: Req) -> None:
+        for weird, plain in real.items():
+            req.path = req.path.replace(weird, plain)
+
+    app = FaultyApp(create_app(api_key=key), Fault("odd ids", before=back, after=odd))
+    with running_server(api_key=key, app=app) as server:
+        result = run(Options(base_url=server.base_url, api_key=key, max_examples=0, poll_timeout=3.0))
+    schema = next(c for c in result.checks if c.id == "RESP-SCHEMA-001")
+    assert schema.outcome is Outcome.FAILED
+    assert any("cannot stand in a URL path" in f.message for f in schema.findings)
+    assert all(c.outcome is not Outcome.ERRORED for c in result.checks)
+    assert result.resources["leaked"] == []
+    assert result.resources["created"] == result.resources["deleted"] > 0

@@ -50,18 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(commands.add_parser("run", help="check a server against the contract and write reports"))
     report = commands.add_parser("report", help="re-render a saved report, or print its JSON Schema")
     report.add_argument("file", nargs="?", type=Path, help="a conformance.json written by `run`")
-    report.add_argument("--html", type=Path)
-    report.add_argument("--junit", type=Path)
-    report.add_argument("--markdown", type=Path)
+    report.add_argument("--html", type=Path, help="write the HTML report here")
+    report.add_argument("--junit", type=Path, help="write JUnit XML here")
+    report.add_argument("--markdown", type=Path, help="write the Markdown summary here")
     report.add_argument("--schema", action="store_true", help="print the report's JSON Schema")
 
     compare = commands.add_parser("compare", help="several reports side by side (checks x implementations)")
     compare.add_argument("files", nargs="+", type=Path, help="conformance.json files; the first is the baseline run")
-    compare.add_argument("--html", type=Path)
-    compare.add_argument("--markdown", type=Path)
+    compare.add_argument("--html", type=Path, help="write the side-by-side HTML here")
+    compare.add_argument("--markdown", type=Path, help="write the Markdown table here (default: print it)")
 
     checks = commands.add_parser("checks", help="print the check catalogue")
-    checks.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    checks.add_argument("--format", choices=["markdown", "json"], default="markdown", help="default: markdown")
 
     stream = commands.add_parser("validate-stream", help="check a captured SSE transcript offline")
     stream.add_argument("file", help="the raw text/event-stream body, or - for standard input")
@@ -80,17 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--vendor-spec", type=Path, help="the vendor's published OpenAPI document, for a plain-Schemathesis column"
     )
     detection.add_argument("--skip-schemathesis", action="store_true", help="only this suite's column")
-    detection.add_argument("--seed", type=int, default=0)
+    detection.add_argument("--seed", type=int, default=0, help="seed for every detector (default: 0)")
     detection.add_argument("--max-examples", type=int, default=10, help="for our property phase and Schemathesis")
     detection.add_argument(
         "--jobs", type=int, default=2, help="Schemathesis runs at once (default 2; our runs go one at a time)"
     )
-    detection.add_argument("--report-dir", type=Path, default=Path("reports"))
+    detection.add_argument(
+        "--report-dir", type=Path, default=Path("reports"), help="where detection.json/.html go (default: reports)"
+    )
     serve = commands.add_parser("serve", help="run the bundled reference server")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     serve.add_argument("--db", type=Path, help="SQLite file; default: in memory")
-    serve.add_argument("--api-key", help="bearer key to require (default: $ASSISTANTS_API_KEY)")
+    serve.add_argument(
+        "--api-key", help="bearer key to require (default: $ASSISTANTS_API_KEY, else sk-reference-local)"
+    )
     serve.add_argument("--fault", help="inject one named contract defect (see --list-faults)")
     serve.add_argument("--list-faults", action="store_true", help="list the named faults and exit")
     serve.add_argument("--stream-delay", type=float, default=0.0, help=argparse.SUPPRESS)

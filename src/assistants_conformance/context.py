@@ -20,8 +20,17 @@ from assistants_conformance.validate.transcript import StreamReport
 
 TAG = "conformance_run"
 MAX_EXAMPLES = 3
+_URL_UNSAFE = re.compile(r"[/?#%\s\x00-\x1f\x7f]")
 _INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
 _OBJECT_ID = re.compile(r"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]+")
+
+
+def _where_seen(places: list[str]) -> str:
+    """`createAssistant (HTTP 200), getAssistant (HTTP 200) and 3 more: ` — where a finding was seen."""
+    if not places:
+        return ""
+    shown = ", ".join(places[:3])
+    return f"{shown}{f' and {len(places) - 3} more' if len(places) > 3 else ''}: "
 
 
 def _normalise(text: str) -> str:
@@ -112,6 +121,7 @@ class Context:
                 violation.severity.value,
                 exchange,
                 violation.frame,
+                seen_in=None if violation.message.startswith(operation) else f"{operation} (HTTP {status})",
             )
 
     def add_finding(
@@ -123,9 +133,11 @@ class Context:
         severity: str = "error",
         exchange: int | None = None,
         frame: int | None = None,
+        seen_in: str | None = None,
     ) -> None:
         """Record a finding; the same one again (same check, rule and place once list indexes and
-        object ids are normalised) only adds to its count and, up to three, its example exchanges."""
+        object ids are normalised) only adds to its count and, up to three, its example exchanges.
+        `seen_in` (operation and HTTP status) is collected per finding and leads its message."""
         message = self.target.scrub(message)
         key = (_normalise(message), _normalise(where), spec, severity)
         with self._lock:
@@ -135,9 +147,12 @@ class Context:
                     Finding(message, _normalise(where), spec, severity, exchange, frame),
                     1,
                     [exchange] if exchange is not None else [],
+                    [seen_in] if seen_in else [],
                 ]
                 return
             group[1] += 1
+            if seen_in and seen_in not in group[3]:
+                group[3].append(seen_in)
             if exchange is not None and len(group[2]) < MAX_EXAMPLES and exchange not in group[2]:
                 group[2].append(exchange)
 
@@ -148,8 +163,10 @@ class Context:
         with self._lock:
             for check, groups in self._groups.items():
                 out[check] = [
-                    dataclasses.replace(first, count=count, examples=tuple(examples))
-                    for first, count, examples in groups.values()
+                    dataclasses.replace(
+                        first, message=_where_seen(places) + first.message, count=count, examples=tuple(examples)
+                    )
+                    for first, count, examples, places in groups.values()
                 ]
         return out
 
@@ -205,6 +222,16 @@ class Context:
         if response.ok and isinstance(data.get("id"), str) and data["id"]:
             safe = {k: quote(v, safe="") if isinstance(v, str) else v for k, v in data.items()}
             self.created_resource(kind, path.format(**safe) if path else f"/{kind}s/{safe['id']}")
+            if _URL_UNSAFE.search(data["id"]):
+                # Deleted at the end (quoted), but no path can be built from it as it is.
+                self.add_finding(
+                    "RESP-SCHEMA-001",
+                    f"the {kind} id {data['id'][:60]!r} cannot stand in a URL path as it is "
+                    "(it holds a slash, ?, #, space or control character); no client can address the object",
+                    "/id",
+                    exchange=response.exchange,
+                )
+                return None
             return data
         return None
 

@@ -171,6 +171,10 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
                 check, f"scenario {scenario.name} stopped: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
             )
     finally:
+        if note == "ok":  # the line says failed when a check of this scenario failed
+            findings = ctx.findings
+            failing = [c for c in scenario.checks if any(f.severity == "error" for f in findings.get(c, ()))]
+            note = f"failed: {', '.join(failing)}" if failing else note
         if options.progress is not None:
             options.progress(
                 f"  {scenario.name:<18} {note[:90]:<12} {target.used - used:>5} requests "

@@ -257,7 +257,7 @@ def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any]) -> None:
         "RUN-TOOL-001",
         paused is not None
         and paused.get("status") == "requires_action"
-        and any(c.get("function", {}).get("name") == "get_weather" for c in calls),
+        and any(_named(c) == "get_weather" for c in calls),
         "tool_choice naming get_weather: "
         + (
             f"the stream ended with the run {paused.get('status')!r}"
@@ -349,7 +349,15 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
 
 
 def _calls(run: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The tool calls a paused run asks for, each a dict with a string id (others are the schema's
+    to report; a scenario never trips over them)."""
     try:
-        return list(run["required_action"]["submit_tool_outputs"]["tool_calls"])  # type: ignore[index]
+        calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]  # type: ignore[index]
     except (KeyError, TypeError):
         return []
+    return [c for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)] if isinstance(calls, list) else []
+
+
+def _named(call: dict[str, Any]) -> str | None:
+    function = call.get("function")
+    return function.get("name") if isinstance(function, dict) else None
