@@ -69,3 +69,11 @@ def test_failing_check_is_a_failing_item(pytester: pytest.Pytester) -> None:
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*the conformance run could not start*ConnectError*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_an_unusable_base_url_is_one_usage_error(pytester: pytest.Pytester) -> None:
+    """A bad scheme is said once, as pytest's usage error (exit 4), not as a traceback per check."""
+    result = pytester.runpytest_subprocess("--assistants-base-url", "ftp://nowhere", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.str().count("--assistants-base-url: --base-url must be an http(s) URL") == 1
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

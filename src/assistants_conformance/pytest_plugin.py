@@ -40,8 +40,15 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 @pytest.hookimpl(tryfirst=True)  # before -k/-m deselection, so those options apply to checks too
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("assistants_base_url"):
+    url = config.getoption("assistants_base_url")
+    if not url:
         return
+    from assistants_conformance.target import normalise_base_url
+
+    try:
+        normalise_base_url(url)
+    except ValueError as exc:  # one usage error for the session, not one failure per check
+        raise pytest.UsageError(f"--assistants-base-url: {exc}") from None
     items.extend(CheckItem.from_parent(session, name=check.id, check=check) for check in CATALOGUE.values())
     items.append(VerdictItem.from_parent(session, name="verdict"))
 

@@ -23,11 +23,12 @@ from assistants_conformance import __version__
 from assistants_conformance.checks import CATALOGUE, Level
 from assistants_conformance.context import TAG, Context
 from assistants_conformance.contract import spec_path
-from assistants_conformance.errors import TargetUnreachable, TargetUnusable
+from assistants_conformance.errors import TargetUnreachable, TargetUnusable, UsageError
 from assistants_conformance.profile import Profile
 from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, RunResult, Verdict
 from assistants_conformance.scenarios import SCENARIOS, Scenario
-from assistants_conformance.target import BudgetExhausted, Response, Target
+from assistants_conformance.target import BudgetExhausted, Response, Target, normalise_base_url
+from assistants_conformance.terminal import printable
 
 
 @dataclass
@@ -75,6 +76,10 @@ def run(options: Options) -> RunResult:
     # The tag carries the run's start time, so that a later --sweep can tell an abandoned run's
     # objects (old) from a live run's (new) on a server that several runs share.
     run_id = f"conf_{int(started.timestamp())}_{secrets.token_hex(4)}"
+    try:
+        normalise_base_url(options.base_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     target = Target(
         options.base_url,
         options.api_key,
@@ -177,7 +182,7 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
             note = f"failed: {', '.join(failing)}" if failing else note
         if options.progress is not None:
             options.progress(
-                f"  {scenario.name:<18} {note[:90]:<12} {target.used - used:>5} requests "
+                f"  {scenario.name:<18} {printable(note[:90]):<12} {target.used - used:>5} requests "
                 f"{time.monotonic() - began:6.1f} s"
             )
     return None
@@ -199,7 +204,7 @@ def preflight(target: Target, *, say: Callable[[str], None] | None = None, notes
         below = target.request("GET", "/assistants", params={"limit": 1})
         if below.status != 404:
             probe = below
-            line = f"the API answers at {target.base_url} (not at {given}); checking that"
+            line = printable(f"the API answers at {target.base_url} (not at {given}); checking that")
             if say is not None:
                 say(line)
             if notes is not None:
@@ -246,7 +251,11 @@ def _sweep(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> l
                 what = f"not deleted ({exc})"
             swept.append(f"{item['id']} (tag {tag}): {what}")
             if say is not None:
-                say(f"  swept {item['id']} (tag {tag}, {int((now - int(found.group(1))) // 60)} min old): {what}")
+                say(
+                    printable(
+                        f"  swept {item['id']} (tag {tag}, {int((now - int(found.group(1))) // 60)} min old): {what}"
+                    )
+                )
         ids = page.ids()
         if not page.object().get("has_more") or not ids or not isinstance(ids[-1], str):
             break
@@ -259,6 +268,7 @@ def _clean_up(ctx: Context) -> dict[str, Any]:
     are what the target says, and every object still there is listed with why."""
     created = list(dict.fromkeys(path for _, path in ctx.created))
     left: list[str] = []
+    unverified: list[str] = []
     deleted = 0
     target = ctx.target
     target.interrupted = False
@@ -275,12 +285,20 @@ def _clean_up(ctx: Context) -> dict[str, Any]:
         except (TargetUnreachable, BudgetExhausted) as exc:
             left.append(f"{path}: {exc}")
             continue
-        if check.status == 404:
+        if check.status in (404, 410):
             deleted += 1
             ctx.deleted.add(path)
-        else:
+        elif check.ok:
             left.append(f"{path}: still answers {check.status} after DELETE")
-    return {"created": len(created), "deleted": deleted, "leaked": left, "tag": {TAG: ctx.run_id}}
+        else:  # the DELETE was accepted, but the read-back proves nothing either way
+            unverified.append(f"{path}: DELETE accepted, but reading it back answered {check.status}, not 404")
+    return {
+        "created": len(created),
+        "deleted": deleted,
+        "leaked": left,
+        "unverified": unverified,
+        "tag": {TAG: ctx.run_id},
+    }
 
 
 NOT_EXERCISED = "not exercised: "

@@ -307,6 +307,11 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
     )
     for line in leaked[:10]:
         print(f"    {printable(line)}", file=out)
+    unverified = result.resources.get("unverified") or []
+    if unverified:
+        print(f"  {len(unverified)} deletion(s) could not be verified by reading back:", file=out)
+        for line in unverified[:10]:
+            print(f"    {printable(line)}", file=out)
     swept = result.resources.get("swept") or []
     if swept:
         print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)

@@ -13,7 +13,6 @@ from assistants_conformance.faults.catalogue import (
     RUN,
     RUNS,
     THREAD,
-    UNKNOWN_ASSISTANT,
     after,
     before,
     fault,
@@ -217,15 +216,15 @@ def _429_without_retry_after(key: str) -> Fault:
 
 
 # ----------------------------------------------------------------------------- assistants CRUD
-@fault("create-ignores-a-field", "createAssistant drops `temperature` silently.", "assistants", {"ASST-CRUD-001"})
+@fault(
+    "create-ignores-a-field",
+    "`temperature` is validated but never stored: every assistant carries the default 1.0, whatever was "
+    "sent (a column missing from the INSERT).",
+    "assistants",
+    {"ASST-CRUD-001"},
+)
 def _drop_temperature(key: str) -> Fault:
-    def drop(req: Req) -> None:
-        body = json_post(req, "/v1/assistants")
-        if body is not None and body.get("temperature") == 0.5:
-            body.pop("temperature")
-            set_json_body(req, body)
-
-    return before(drop)(key)
+    return on_objects("assistant", lambda a: a.update(temperature=1.0))(key)
 
 
 @fault("get-answers-a-stale-copy", "getAssistant answers a stale cached copy.", "assistants", {"ASST-CRUD-002"})
@@ -256,12 +255,21 @@ def _modify_replaces(key: str) -> Fault:
     return before(replace)(key)
 
 
-@fault("list-omits-an-item", "listAssistants leaves out a newly created assistant.", "assistants", {"ASST-CRUD-004"})
+@fault(
+    "list-omits-an-item",
+    "listAssistants' first page leaves out the newest assistant (an off-by-one in the page query), "
+    "whatever the assistants are.",
+    "assistants",
+    # the item is missing; a short page still says has_more, and an emptied page with has_more is
+    # a shape the contract rules out (has_more is false on an empty page)
+    {"ASST-CRUD-004", "PAGE-001", "PAGE-003", "RESP-SCHEMA-001"},
+)
 def _list_hides(key: str) -> Fault:
     def change(req: Req, res: Res) -> None:
-        if req.method == "GET" and req.path == "/v1/assistants" and res.status == 200:
+        first_page = "after" not in req.query and "before" not in req.query
+        if req.method == "GET" and req.path == "/v1/assistants" and res.status == 200 and first_page:
             body = res.json()
-            body["data"] = [a for a in body["data"] if not str(a.get("name")).startswith("conformance: every")]
+            body["data"] = body["data"][1:]
             body["first_id"] = body["data"][0]["id"] if body["data"] else None
             body["last_id"] = body["data"][-1]["id"] if body["data"] else None
             set_json(res, body)
@@ -307,7 +315,7 @@ def _soft_delete(key: str) -> Fault:
 def _noop_delete(key: str) -> Fault:
     def pretend(req: Req) -> Res | None:
         found = ASSISTANT.match(req.path)
-        if found and req.method == "DELETE" and found.group(1) != UNKNOWN_ASSISTANT:
+        if found and req.method == "DELETE":  # for any id, held or not
             return answer(200, {"id": found.group(1), "object": "assistant.deleted", "deleted": True})
         return None
 
@@ -327,12 +335,21 @@ def _idempotent_delete(key: str) -> Fault:
     return after(change)(key)
 
 
-@fault("unknown-id-is-400", "An unknown assistant id answers 400 instead of 404.", "assistants", {"ASST-CRUD-007"})
+@fault(
+    "unknown-id-is-400",
+    "Any assistant id the server does not hold (never created, or deleted) answers 400 instead of 404.",
+    "assistants",
+    {"ASST-CRUD-005", "ASST-CRUD-006", "ASST-CRUD-007"},  # a deleted id is unknown too
+)
 def _unknown_400(key: str) -> Fault:
-    def refuse(req: Req) -> Res | None:
-        return error(400, "invalid id") if req.path.endswith(f"/assistants/{UNKNOWN_ASSISTANT}") else None
+    def refuse(req: Req, res: Res) -> None:
+        if ASSISTANT.match(req.path) and res.status == 404:
+            res.status = 400
+            set_json(
+                res, {"error": {"message": "invalid id", "type": "invalid_request_error", "param": None, "code": None}}
+            )
 
-    return before(refuse)(key)
+    return after(refuse)(key)
 
 
 # ----------------------------------------------------------------------------- threads and messages
@@ -373,12 +390,12 @@ def _run_id_ignored(key: str) -> Fault:
 # ----------------------------------------------------------------------------- pagination
 @fault(
     "limit-out-of-range-accepted",
-    "`limit` 0 and 101 are served with the default page size.",
+    "A `limit` outside 1..100 (or not a number) is served with the default page size instead of refused.",
     "pagination",
     {"PAGE-005"},
 )
 def _limit_range(key: str) -> Fault:
-    return _strip_query("limit", lambda v: v in ("0", "101"))(key)
+    return _strip_query("limit", lambda v: not (v.isascii() and v.isdigit() and 1 <= int(v) <= 100))(key)
 
 
 @fault(
@@ -531,13 +548,25 @@ def _temperature_clamped(key: str) -> Fault:
     return before(clamp)(key)
 
 
-@fault("unknown-field-accepted", "Unknown request fields are ignored instead of refused.", "validation", {"VALID-005"})
+ASSISTANT_FIELDS = frozenset(
+    {"model", "name", "description", "instructions", "reasoning_effort", "tools", "tool_resources", "metadata"}
+    | {"temperature", "top_p", "response_format"}
+)
+
+
+@fault(
+    "unknown-field-accepted",
+    "createAssistant and modifyAssistant ignore every field they do not know instead of refusing it "
+    "(a model class that drops extra keys).",
+    "validation",
+    {"VALID-005"},
+)
 def _unknown_field(key: str) -> Fault:
     def drop(req: Req) -> None:
         body = req.json()
-        if isinstance(body, dict) and "conformance_unknown_field" in body:
-            body.pop("conformance_unknown_field")
-            set_json_body(req, body)
+        is_assistant = req.path == "/v1/assistants" or ASSISTANT.match(req.path)
+        if req.method == "POST" and is_assistant and isinstance(body, dict) and set(body) - ASSISTANT_FIELDS:
+            set_json_body(req, {k: v for k, v in body.items() if k in ASSISTANT_FIELDS})
 
     return before(drop)(key)
 
@@ -657,15 +686,23 @@ def _busy_accepts(key: str) -> Fault:
 
 @fault(
     "polled-run-never-finishes",
-    "A polled run stays in_progress for ever.",
+    "getRun always reports a run as in_progress (the status is read from a cache never updated), whatever the run did.",
     "runs",
-    {"RUN-POLL-001", "RUN-SNAP-001"},
+    # nothing polled ever ends or pauses; GET after a stream disagrees with the stream
+    {"RUN-POLL-001", "RUN-SNAP-001", "RUN-TOOL-001"},
 )
 def _never_finishes(key: str) -> Fault:
     def change(req: Req, res: Res) -> None:
         body = json_answer(res)
-        if req.method == "GET" and RUN.match(req.path) and isinstance(body, dict) and body.get("tool_choice") == "none":
-            body.update(status="in_progress", completed_at=None, usage=None, expires_at=body["created_at"] + 600)
+        if (
+            req.method == "GET"
+            and RUN.match(req.path)
+            and isinstance(body, dict)
+            and body.get("object") == "thread.run"
+        ):
+            body.update(status="in_progress", completed_at=None, cancelled_at=None, failed_at=None, usage=None)
+            body.update(required_action=None, last_error=None, incomplete_details=None)
+            body.update(expires_at=body["created_at"] + 600)
             set_json(res, body)
 
     return after(change)(key)
