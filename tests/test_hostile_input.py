@@ -49,42 +49,37 @@ def test_bad_numbers_and_headers_are_refused_at_the_door(
 
 
 @pytest.mark.parametrize(
-    ("content", "says"),
+    ("flag", "content", "says"),
     [
-        (b'a: &a ["x","x","x","x"]\nb: &b [*a,*a,*a,*a]\nc: [*b,*b,*b,*b]\n', "aliases"),
-        (b"capabilities: [streaming]\n", "`capabilities` must be a table"),
-        (b'run: "fast"\n', "`run` must be a table"),
-        (b"\x00\xff\xfe binary", "not UTF-8"),
-        (b"capabilities:\n  teleport: true\n", "capabilities are streaming"),
-        (b"x" * (2 << 20), "larger than"),
+        ("--profile", b'a: &a ["x","x","x","x"]\nb: &b [*a,*a,*a,*a]\nc: [*b,*b,*b,*b]\n', "aliases"),
+        ("--profile", b"capabilities: [streaming]\n", "`capabilities` must be a table"),
+        ("--profile", b'run: "fast"\n', "`run` must be a table"),
+        ("--profile", b"\x00\xff\xfe binary", "not UTF-8"),
+        ("--profile", b"capabilities:\n  teleport: true\n", "capabilities are streaming"),
+        ("--profile", b"x" * (2 << 20), "larger than"),
+        ("--baseline", b"accepted:\n  - id: PAGE-004\n    reason: x\n    expires: 2027-13-45\n", "month must be"),
+        ("--baseline", b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
+        ("--baseline", b"accepted: [1, 2]\n", "every entry needs an id and a reason"),
     ],
-    ids=["alias-bomb", "list-capabilities", "string-run", "binary", "unknown-capability", "huge"],
-)
-def test_a_bad_profile_is_a_usage_error(
-    content: bytes, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    profile = tmp_path / "profile.yaml"
-    profile.write_bytes(content)
-    code, text = _run(["run", "--base-url", UNREACHABLE, "--profile", str(profile)], capsys)
-    assert code == 2
-    assert says in text
-
-
-@pytest.mark.parametrize(
-    ("content", "says"),
-    [
-        (b"accepted:\n  - id: PAGE-004\n    reason: x\n    expires: 2027-13-45\n", "month must be in 1..12"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
-        (b"accepted: [1, 2]\n", "every entry needs an id and a reason"),
+    ids=[
+        "profile-alias-bomb",
+        "profile-list-capabilities",
+        "profile-string-run",
+        "profile-binary",
+        "profile-unknown-capability",
+        "profile-huge",
+        "baseline-impossible-date",
+        "baseline-binary",
+        "baseline-not-entries",
     ],
-    ids=["impossible-date", "binary", "not-entries"],
 )
-def test_a_bad_baseline_is_a_usage_error(
-    content: bytes, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_a_bad_profile_or_baseline_is_a_usage_error(
+    flag: str, content: bytes, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    baseline = tmp_path / "baseline.yaml"
-    baseline.write_bytes(content)
-    code, text = _run(["run", "--base-url", UNREACHABLE, "--baseline", str(baseline)], capsys)
+    """Parsed safely (size cap, UTF-8, no aliases) and checked key by key, before any request."""
+    given = tmp_path / "given.yaml"
+    given.write_bytes(content)
+    code, text = _run(["run", "--base-url", UNREACHABLE, flag, str(given)], capsys)
     assert code == 2
     assert says in text
 
