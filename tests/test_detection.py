@@ -22,7 +22,8 @@ KEY = "sk-canary-detection-0123456789"
 
 @pytest.mark.parametrize("spec", list(FAULTS.values()), ids=list(FAULTS))
 def test_each_fault_fails_exactly_its_named_checks(spec: FaultSpec) -> None:
-    """The run meets the fault: the named MUST checks fail, the named SHOULD checks warn, nothing else."""
+    """The run meets the fault: the checks its description predicts fire (MUSTs fail, SHOULDs warn),
+    nothing errors, and the verdict follows."""
     app = FaultyApp(create_app(api_key=KEY), spec.make(KEY))
     examples = 10 if spec.phase == "properties" else 0  # scenario faults need no generated requests
     with running_server(api_key=KEY, app=app) as server:
@@ -30,8 +31,10 @@ def test_each_fault_fails_exactly_its_named_checks(spec: FaultSpec) -> None:
             Options(base_url=server.root, api_key=KEY, poll_timeout=3.0, timeout=10.0, max_examples=examples, seed=0)
         )
     by_outcome = {o: {c.id for c in result.checks if c.outcome is o} for o in Outcome}
-    assert by_outcome[Outcome.FAILED] == spec.expects
-    assert by_outcome[Outcome.WARNED] == spec.warns
+    # Predictions, not snapshots: the checks the fault's description says must catch it do; others
+    # that also fire are consequences the matrix records (`detection` shows them), not asserted.
+    assert spec.expects <= by_outcome[Outcome.FAILED], sorted(spec.expects - by_outcome[Outcome.FAILED])
+    assert spec.warns <= by_outcome[Outcome.WARNED] | by_outcome[Outcome.FAILED]
     assert by_outcome[Outcome.ERRORED] == set(), [c.reason for c in result.checks if c.outcome is Outcome.ERRORED]
     assert result.verdict is (Verdict.NON_CONFORMANT if spec.expects else Verdict.CONFORMANT)
     if spec.leaves_objects:  # its deletes do not delete: the read-back says which and why
