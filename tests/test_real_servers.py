@@ -254,7 +254,8 @@ def test_stream_checks_are_judged_through_create_run_when_thread_and_run_is_miss
     ids=["float", "milliseconds"],
 )
 def test_timestamps_that_are_not_integer_seconds_fail(change: Any, check: str, words: str) -> None:
-    """`created_at: 1796004006.0` and `created_at` in milliseconds both fail, with the raw value."""
+    """`created_at: 1796004006.0` and `created_at` in milliseconds both fail, with the raw value, and
+    in a whole run that one check is the only one that fails."""
 
     def stamp(req: Req, res: Res) -> None:
         body = json_answer(res)
@@ -264,9 +265,12 @@ def test_timestamps_that_are_not_integer_seconds_fail(change: Any, check: str, w
 
     with _served(Fault("timestamps", after=stamp)) as server:
         result = _run(server.base_url, only={check})
+        whole = _run(server.base_url)
     (found,) = result.checks
     assert found.outcome is Outcome.FAILED
     assert any(words in f.message for f in found.findings), [f.message for f in found.findings]
+    assert by(whole, Outcome.FAILED) == {check}
+    assert by(whole, Outcome.ERRORED) == set()
 
 
 # ----------------------------------------------------------------------------- unknown fields

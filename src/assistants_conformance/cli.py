@@ -127,17 +127,14 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         return INTERNAL_ERROR
 
 
-def _secrets(args: argparse.Namespace) -> list[str]:
-    found = [getattr(args, "api_key", None), os.environ.get("ASSISTANTS_API_KEY"), os.environ.get("OPENAI_API_KEY")]
-    for header in getattr(args, "header", None) or []:
-        found.append(str(header).partition(":")[2].strip())
-    return [s for s in found if s and len(s) >= 4]
-
-
 def _secretless(text: str, args: argparse.Namespace) -> str:
-    for secret in _secrets(args):
-        text = text.replace(secret, "[redacted]")
-    return text
+    """What a crash report may show: every secret the command line or environment gave is scrubbed."""
+    from assistants_conformance.results import scrub, secrets_of
+
+    headers = [str(h).partition(":")[2].strip() for h in getattr(args, "header", None) or []]
+    keys = [getattr(args, "api_key", None), os.environ.get("ASSISTANTS_API_KEY"), os.environ.get("OPENAI_API_KEY")]
+    secrets = secrets_of(str(getattr(args, "base_url", None) or ""), None, [k for k in keys if k] + headers)
+    return scrub(text, secrets)
 
 
 def _save_traceback(exc: BaseException, args: argparse.Namespace) -> str:

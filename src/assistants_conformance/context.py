@@ -25,12 +25,31 @@ _INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
 _OBJECT_ID = re.compile(r"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]+")
 
 
-def _where_seen(places: list[str]) -> str:
-    """`createAssistant (HTTP 200), getAssistant (HTTP 200) and 3 more: ` — where a finding was seen."""
-    if not places:
-        return ""
-    shown = ", ".join(places[:3])
-    return f"{shown}{f' and {len(places) - 3} more' if len(places) > 3 else ''}: "
+@dataclasses.dataclass
+class _Group:
+    """One finding and its recurrences: how often, up to three example exchanges, and where seen."""
+
+    first: Finding
+    count: int = 0
+    examples: list[int] = dataclasses.field(default_factory=list)
+    places: list[str] = dataclasses.field(default_factory=list)  # "operation (HTTP status)"
+
+    def add(self, exchange: int | None, seen_in: str | None) -> None:
+        self.count += 1
+        if exchange is not None and len(self.examples) < MAX_EXAMPLES and exchange not in self.examples:
+            self.examples.append(exchange)
+        if seen_in and seen_in not in self.places:
+            self.places.append(seen_in)
+
+    def finding(self) -> Finding:
+        """`createAssistant (HTTP 200), getAssistant (HTTP 200) and 3 more: <message>`, with its count."""
+        seen = ", ".join(self.places[:3]) + (f" and {len(self.places) - 3} more" if len(self.places) > 3 else "")
+        return dataclasses.replace(
+            self.first,
+            message=f"{seen}: {self.first.message}" if self.places else self.first.message,
+            count=self.count,
+            examples=tuple(self.examples),
+        )
 
 
 def _normalise(text: str) -> str:
@@ -60,9 +79,9 @@ class Context:
         self.max_examples = max_examples
         self.run_id = run_id
         self.model = model
-        # check → grouping key → [first finding, count, example exchanges]: one finding per
-        # (check, rule, normalised place), however often it recurs (see add_finding).
-        self._groups: dict[str, dict[tuple[str, ...], list[Any]]] = defaultdict(dict)
+        # check → grouping key → _Group: one finding per (check, rule, normalised place), however
+        # often it recurs (see add_finding).
+        self._groups: dict[str, dict[tuple[str, ...], _Group]] = defaultdict(dict)
         self._lock = threading.Lock()
         self.notes: list[str] = []  # things a reader of the report should know, not check outcomes
         # check → operation → how many times it judged something there: the evidence behind a pass.
@@ -103,9 +122,6 @@ class Context:
         """Record that `check` had something to judge in an answer of `operation`."""
         self.evidence[check][operation] += 1
 
-    def exercised(self, check: str) -> bool:
-        return check in self.evidence
-
     def _judge(self, method: str, url: str, status: int, headers: Any, content: bytes, exchange: int | None) -> None:
         judged: set[str] = set()
         found = validate_response(method, url, status, headers, content, judged)
@@ -143,18 +159,10 @@ class Context:
         with self._lock:
             group = self._groups[check].get(key)
             if group is None:
-                self._groups[check][key] = [
-                    Finding(message, _normalise(where), spec, severity, exchange, frame),
-                    1,
-                    [exchange] if exchange is not None else [],
-                    [seen_in] if seen_in else [],
-                ]
-                return
-            group[1] += 1
-            if seen_in and seen_in not in group[3]:
-                group[3].append(seen_in)
-            if exchange is not None and len(group[2]) < MAX_EXAMPLES and exchange not in group[2]:
-                group[2].append(exchange)
+                group = self._groups[check][key] = _Group(
+                    Finding(message, _normalise(where), spec, severity, exchange, frame)
+                )
+            group.add(exchange, seen_in)
 
     @property
     def findings(self) -> dict[str, list[Finding]]:
@@ -162,12 +170,7 @@ class Context:
         out: dict[str, list[Finding]] = {}
         with self._lock:
             for check, groups in self._groups.items():
-                out[check] = [
-                    dataclasses.replace(
-                        first, message=_where_seen(places) + first.message, count=count, examples=tuple(examples)
-                    )
-                    for first, count, examples, places in groups.values()
-                ]
+                out[check] = [group.finding() for group in groups.values()]
         return out
 
     def stream_report(self, response: Response) -> StreamReport:

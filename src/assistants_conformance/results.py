@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import unquote, urlsplit
+
+# What stands in a report where a secret was: part of the report format, so that renderers can
+# put the key (or a --header value) back from the environment in a reproduction.
+REDACTED = "[redacted]"
+REDACTED_KEY = "[redacted: API key]"
+REDACTED_HEADER = "[redacted: --header]"
+
+
+def secrets_of(base_url: str, api_key: str | None, header_values: Iterable[str]) -> list[str]:
+    """Every secret a run is given (the key, `user:password@` in the URL, --header values), longest
+    first so that none is left half-replaced; values under four characters are not scrubbed."""
+    parts = urlsplit(base_url)
+    found = {api_key or "", *(unquote(v) for v in (parts.username, parts.password) if v), *header_values}
+    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 class Outcome(StrEnum):

@@ -128,7 +128,8 @@ def run(options: Options) -> RunResult:
         resources = _clean_up(ctx)
         resources["swept"] = swept
         target.close()
-    checks = tuple(_result(ctx, check_id, options.profile) for check_id in CATALOGUE if check_id in wanted)
+    found = ctx.findings  # built once: each check's grouped findings
+    checks = tuple(_result(ctx, check_id, options.profile, found) for check_id in CATALOGUE if check_id in wanted)
     checks, exchanges = _evidence_only(checks, target.exchanges)
     verdict, reason = verdict_of(checks, incomplete)
     return RunResult(
@@ -327,9 +328,9 @@ def _evidence_only(
     return kept, tuple(exchanges[i] for i in used)
 
 
-def _result(ctx: Context, check_id: str, profile: Profile) -> CheckResult:
+def _result(ctx: Context, check_id: str, profile: Profile, found: dict[str, list[Finding]]) -> CheckResult:
     check = CATALOGUE[check_id]
-    findings = tuple(ctx.findings.get(check_id, ()))
+    findings = tuple(found.get(check_id, ()))
     evidence = dict(sorted(ctx.evidence.get(check_id, {}).items()))
     base = {
         "id": check.id,
@@ -338,7 +339,7 @@ def _result(ctx: Context, check_id: str, profile: Profile) -> CheckResult:
         "requirement": check.requirement,
         "evidence": evidence,
     }
-    if not profile.allows(check_id) and check_id not in ctx.findings:
+    if not profile.allows(check_id) and not findings:
         return CheckResult(**base, outcome=Outcome.SKIPPED, reason=profile.missing(check_id))
     if check_id in ctx.errored:
         return CheckResult(**base, outcome=Outcome.ERRORED, findings=findings, reason=ctx.errored[check_id])

@@ -18,12 +18,9 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from assistants_conformance.errors import TargetUnreachable
-from assistants_conformance.results import Exchange
+from assistants_conformance.results import REDACTED, REDACTED_HEADER, REDACTED_KEY, Exchange, scrub, secrets_of
 
 EXCERPT = 4096
-REDACTED = "[redacted]"
-REDACTED_KEY = "[redacted: API key]"
-REDACTED_HEADER = "[redacted: --header]"
 # The key the AUTH checks send to prove a wrong key is refused: public, so shown in reports.
 WRONG_KEY = "sk-conformance-wrong-key"
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"})
@@ -31,6 +28,10 @@ SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "s
 
 class _Dropped(Exception):
     """A connection failed before any answer arrived (a kept-alive connection the server had closed)."""
+
+    def __init__(self, error: httpx.HTTPError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class BudgetExhausted(Exception):
@@ -119,7 +120,7 @@ class Target:
         given = urlsplit(base_url)
         userinfo = (unquote(given.username or ""), unquote(given.password or "")) if given.username else None
         # Everything secret this run knows, scrubbed from every recorded text.
-        self.secrets = [s for s in (self.api_key, *(userinfo or ()), *(headers or {}).values()) if len(s) >= 4]
+        self.secrets = secrets_of(base_url, self.api_key, (headers or {}).values())
         self.user_headers = {name.lower() for name in headers or {}}
         self.timeout = timeout
         self.budget = budget_requests
@@ -160,9 +161,7 @@ class Target:
 
     # ---------------------------------------------------------------- recording
     def scrub(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return scrub(text, self.secrets)
 
     def _redact(self, headers: httpx.Headers | dict[str, str]) -> dict[str, str]:
         """Secret headers are redacted; the one carrying our key says so (the report's curl line
@@ -254,17 +253,7 @@ class Target:
             self.used += 1
             began = time.monotonic()
             try:
-                try:
-                    status, got, content = self._send(method, url, sent, body, params)
-                except _Dropped:
-                    # The server closed a kept-alive connection as we reused it (before any byte of
-                    # an answer): not an answer, so it is sent once more, on a fresh connection.
-                    status, got, content = self._send(method, url, sent, body, params)
-            except _Dropped as exc:
-                exc = exc.__cause__ if isinstance(exc.__cause__, httpx.HTTPError) else exc  # type: ignore[assignment]
-                message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
-                self._record(method, url, sent, body, None, None, b"", began, error=message)
-                raise TargetUnreachable(f"{method} {self.scrub(url)}: {message}") from exc
+                status, got, content = self._send_twice_if_dropped(method, url, sent, body, params)
             except httpx.HTTPError as exc:
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)
@@ -284,6 +273,21 @@ class Target:
             return Response(status, got, content, index)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _send_twice_if_dropped(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, params: dict[str, Any] | None
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """A connection the server closed as we reused it fails before any byte of an answer: that
+        is no answer, so the request is sent once more, on a fresh connection. A second such
+        failure is the target's, raised as the httpx error it was."""
+        try:
+            return self._send(method, url, headers, body, params)
+        except _Dropped:
+            pass
+        try:
+            return self._send(method, url, headers, body, params)
+        except _Dropped as dropped:
+            raise dropped.error from None
+
     def _send(
         self, method: str, url: str, headers: dict[str, str], body: bytes, params: dict[str, Any] | None
     ) -> tuple[int, httpx.Headers, bytes]:
@@ -294,7 +298,7 @@ class Target:
                     self.client.stream(method, url, headers=headers, content=body or None, params=params)
                 )
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                raise _Dropped(str(exc)) from exc
+                raise _Dropped(exc) from exc
             chunks: list[bytes] = []
             size = 0
             for chunk in response.iter_bytes():

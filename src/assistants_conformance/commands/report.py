@@ -16,6 +16,7 @@ from assistants_conformance.reporting.render import (
     render_markdown,
     schema,
 )
+from assistants_conformance.results import scrub
 
 RENDERERS = {"html": render_html, "junit": render_junit, "markdown": render_markdown}
 DEFAULT_NAMES = {"html": "conformance.html", "junit": "junit.xml", "markdown": "summary.md"}
@@ -24,9 +25,7 @@ DEFAULT_NAMES = {"html": "conformance.html", "junit": "junit.xml", "markdown": "
 def write_views(report: Report, targets: dict[str, Path], *, secrets: Iterable[str] = ()) -> list[Path]:
     written = []
     for kind, path in targets.items():
-        text = RENDERERS[kind](report)
-        for secret in secrets:
-            text = text.replace(secret, "[redacted]")
+        text = scrub(RENDERERS[kind](report), secrets)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

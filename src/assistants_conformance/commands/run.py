@@ -14,14 +14,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import unquote, urlsplit
 
 from assistants_conformance.baseline import apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.errors import UsageError
 from assistants_conformance.profile import Profile, load_profile
-from assistants_conformance.results import Outcome, RunResult, Verdict
+from assistants_conformance.results import Outcome, RunResult, Verdict, scrub, secrets_of
 from assistants_conformance.runner import Options, run, selected
 from assistants_conformance.target import normalise_base_url
 from assistants_conformance.terminal import printable
@@ -243,7 +242,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         gate = apply(result, entries, str(args.baseline)) if entries is not None else None
         if gate is not None:
             result = dataclasses.replace(result, baseline=gate.to_dict())
-        written = write_json(result, args.report_dir, secrets=[key or "", *_url_secrets(base_url), *headers.values()])
+        written = write_json(result, args.report_dir, secrets=secrets_of(base_url, key, headers.values()))
     summarise(result, written, out)
     if args.write_baseline:
         count = write_baseline(result, args.write_baseline)
@@ -258,22 +257,15 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if gate.passed else 1
 
 
-def _url_secrets(url: str) -> list[str]:
-    parts = urlsplit(url)
-    return [unquote(v) for v in (parts.username, parts.password) if v]
-
-
 def write_json(result: RunResult, directory: Path, *, secrets: Iterable[str]) -> Path:
     """conformance.json and its three views; every secret (the key, URL userinfo, --header values)
     is scrubbed from each file's text as a last line of defence behind the Target's redaction."""
-    secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+    secrets = list(secrets)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {directory}: {exc.strerror or exc}") from exc
-    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False)
-    for secret in secrets:
-        text = text.replace(secret, "[redacted]")
+    text = scrub(json.dumps(result.to_dict(), indent=2, ensure_ascii=False), secrets)
     target = directory / "conformance.json"
     target.write_text(text, encoding="utf-8")
     views = {kind: directory / name for kind, name in DEFAULT_NAMES.items()}

@@ -8,6 +8,7 @@ source checkout reads it from the repository. No copy is kept by hand.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -97,6 +98,20 @@ def operations(doc: dict[str, Any] | None = None) -> tuple[Operation, ...]:
                 )
             )
     return tuple(found)
+
+
+def iter_properties(doc: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(name, schema) of every property any schema of the document declares, wherever it stands."""
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict):
+                yield from properties.items()
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def resolve_pointer(doc: dict[str, Any], ref: str) -> Any:

@@ -51,7 +51,7 @@ class RequestValidator:
                 400, f"We could not parse the JSON body of your request. ({exc.__class__.__name__}: {str(exc)[:120]})"
             ) from exc
         except RecursionError as exc:
-            raise ApiError(400, f"The JSON body nests deeper than {MAX_DEPTH} levels.") from exc
+            raise ApiError(400, TOO_DEEP) from exc
         _storable(body)
         if validator is None:
             return body if isinstance(body, dict) else {}
@@ -108,6 +108,7 @@ def _number(token: str) -> int | float:
 
 
 MAX_DEPTH = 64  # levels of arrays/objects; the deepest legitimate body (a tool's JSON Schema) is far below
+TOO_DEEP = f"The JSON body nests deeper than {MAX_DEPTH} levels."
 
 
 def _no_constant(name: str) -> float:
@@ -128,7 +129,7 @@ def _storable(body: Any) -> None:
                 raise ApiError(400, "The JSON body has a lone surrogate (\\ud800-\\udfff) in a string.") from exc
         elif isinstance(value, dict | list):
             if depth > MAX_DEPTH:
-                raise ApiError(400, f"The JSON body nests deeper than {MAX_DEPTH} levels.")
+                raise ApiError(400, TOO_DEEP)
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if isinstance(key, str):

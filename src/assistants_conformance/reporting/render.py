@@ -19,6 +19,7 @@ import jinja2
 from jsonschema import Draft202012Validator
 
 from assistants_conformance.errors import UsageError
+from assistants_conformance.results import REDACTED, REDACTED_HEADER, REDACTED_KEY
 
 Report = dict[str, Any]
 KEY_PLACEHOLDER = "$ASSISTANTS_API_KEY"
@@ -73,13 +74,13 @@ def curl(exchange: dict[str, Any]) -> str:
     deliberately wrong key) is repeated as it was."""
     parts = ["curl", "-sS", "-X", exchange["method"], shlex.quote(exchange["url"])]
     for name, value in exchange["request_headers"].items():
-        if value == "[redacted: API key]":
+        if value == REDACTED_KEY:
             # Double quotes, so the shell expands the variable at run time.
             bearer = "Bearer " if name.lower() == "authorization" else ""
             parts += ["-H", f'"{name}: {bearer}{KEY_PLACEHOLDER}"']
-        elif value == "[redacted: --header]":
+        elif value == REDACTED_HEADER:
             parts += ["-H", f'"{name}: ${header_variable(name)}"']
-        elif value != "[redacted]" and (name.lower() not in _SECRET_HEADERS or name.lower() == "authorization"):
+        elif value != REDACTED and (name.lower() not in _SECRET_HEADERS or name.lower() == "authorization"):
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     if exchange["request_body"]:
         parts += ["--data-raw", shlex.quote(exchange["request_body"])]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistants_conformance.context import Context
-from assistants_conformance.scenarios.threads import changed_fields, note_extra_fields
+from assistants_conformance.scenarios.objects import changed_fields, note_extra_fields
 
 EVERY_FIELD = {
     "name": "conformance: every field",

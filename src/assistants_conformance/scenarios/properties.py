@@ -136,7 +136,8 @@ class _Ticker:
         now = time.monotonic()
         if self.ctx.progress is not None and (force or now - self.last >= self.EVERY):
             self.last = now
-            failing = sum(1 for check in CHECKS if check in self.ctx.findings)
+            findings = self.ctx.findings
+            failing = sum(1 for check in CHECKS if check in findings)
             self.ctx.progress(
                 f"  properties         {self.sent:>5} cases sent in {now - self.began:5.1f} s, "
                 f"{failing} property check(s) failing so far ({where})"
@@ -159,15 +160,12 @@ def send(ctx: Context, case: Any) -> tuple[Response, STResponse]:
     if "json" in kw:
         raw = json.dumps(kw["json"]).encode()
         headers.setdefault("Content-Type", "application/json")
+    elif isinstance(kw.get("data"), bytes):
+        raw = kw["data"]
+    elif isinstance(kw.get("data"), dict):
+        raw = urlencode(kw["data"]).encode()
     elif "data" in kw:
-        data = kw["data"]
-        raw = (
-            data
-            if isinstance(data, bytes)
-            else urlencode(data).encode()
-            if isinstance(data, dict)
-            else str(data).encode()
-        )
+        raw = str(kw["data"]).encode()
     params = kw.get("params") or None
     began = time.monotonic()
     response = ctx.call(kw["method"], "", url=kw["url"], raw=raw, params=params, headers=headers)

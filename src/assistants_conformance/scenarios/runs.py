@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import quote
 
 from assistants_conformance.context import Context
+from assistants_conformance.scenarios.objects import changed_fields
 from assistants_conformance.scenarios.pagination import ITEMS, walk
-from assistants_conformance.scenarios.threads import changed_fields
 from assistants_conformance.target import Response
 
 SCHEMA_OF = {"thread.run": "Run", "thread.message": "Message", "thread.run.step": "RunStep"}
@@ -70,6 +71,9 @@ def _snapshots_match(ctx: Context, response: Response) -> dict[str, Any] | None:
     if not response.ok or not _is_stream(response):
         return None  # RUN-STREAM-001 has reported it; there are no snapshots to compare
     report = ctx.stream_report(response)
+    thread = next((v for v in report.last_snapshots.values() if v.get("object") == "thread"), None)
+    if thread is not None and isinstance(thread.get("id"), str):  # a thread-and-run stream made it: ours to delete
+        ctx.created_resource("thread", f"/threads/{quote(thread['id'], safe='')}")
     run = next((v for v in reversed(list(report.last_snapshots.values())) if v.get("object") == "thread.run"), None)
     if run is None or not isinstance(run.get("id"), str) or not isinstance(run.get("thread_id"), str):
         ctx.expect("RUN-SNAP-001", False, "the stream carried no run with an id and a thread_id", response)
@@ -166,22 +170,10 @@ def _streamed_thread_and_run(ctx: Context, aid: str, small: dict[str, Any]) -> N
             "thread": {"messages": [{"role": "user", "content": PROMPT}], "metadata": ctx.tag},
         },
     )
-    if streamed.ok:  # the thread the stream made is ours to delete, whatever else went wrong
-        created = _thread_created(ctx, streamed)
-        if created:
-            ctx.created_resource("thread", f"/threads/{created}")
-    final = _snapshots_match(ctx, streamed)
+    final = _snapshots_match(ctx, streamed)  # also records the thread the stream made, for clean-up
     if final is not None:
-        ctx.created_resource("thread", f"/threads/{final['thread_id']}")
+        ctx.created_resource("thread", f"/threads/{quote(final['thread_id'], safe='')}")
         _messages_of_run(ctx, final["thread_id"], final["id"])
-
-
-def _thread_created(ctx: Context, response: Response) -> str | None:
-    if not _is_stream(response):
-        return None
-    report = ctx.stream_report(response)
-    thread = next((v for v in report.last_snapshots.values() if v.get("object") == "thread"), None)
-    return thread["id"] if thread and isinstance(thread.get("id"), str) else None
 
 
 def _messages_of_run(ctx: Context, thread_id: str, run_id: str) -> None:

@@ -23,9 +23,10 @@ from functools import cache
 from typing import Any
 
 from assistants_conformance.contract import get_contract
+from assistants_conformance.contract.document import iter_properties
 from assistants_conformance.validate.violations import Violation
 
-# An integral number written as a float: `12.0`, `1e3`, `1.5E2`; a quick pre-scan for stream data.
+# An integral number written as a float: `12.0`, `1e3`, `12.0E2`; a quick pre-scan for stream data.
 INTEGRAL_FLOAT = re.compile(r"\d(?:\.0+(?:[eE][+-]?\d+)?|[eE]\+?\d+)(?=\s*[,}\]])")
 EARLIEST = 946_684_800  # 2000-01-01: no Assistants object is older
 LATEST_AHEAD = 366 * 86_400  # expires_at lies minutes ahead; a year ahead is not a Unix time in seconds
@@ -67,7 +68,6 @@ def explain(found: list[Violation], tokens: dict[str, str]) -> list[Violation]:
 def unix_time_fields() -> frozenset[str]:
     """Property names the contract declares as a Unix time (a $ref to UnixTime, maybe nullable)."""
     target = "#/components/schemas/UnixTime"
-    found: set[str] = set()
 
     def refers(schema: Any) -> bool:
         if not isinstance(schema, dict):
@@ -76,17 +76,7 @@ def unix_time_fields() -> frozenset[str]:
             return True
         return any(refers(branch) for key in ("anyOf", "oneOf", "allOf") for branch in schema.get(key, []))
 
-    stack: list[Any] = [get_contract().document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            properties = node.get("properties")
-            if isinstance(properties, dict):
-                found.update(name for name, schema in properties.items() if refers(schema))
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return frozenset(found)
+    return frozenset(name for name, schema in iter_properties(get_contract().document) if refers(schema))
 
 
 def _walk(value: Any, where: str) -> Iterator[tuple[str, str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema_rs
 
 from assistants_conformance.contract import Contract, get_contract
+from assistants_conformance.contract.document import iter_properties
 from assistants_conformance.contract.explain import describe, field_path, json_pointer, leaf_errors, spec_pointer
 from assistants_conformance.contract.schemas import BASE_URI
 from assistants_conformance.validate.violations import Violation
@@ -46,18 +47,9 @@ class FastSchemas:
     @property
     def _false_fields(self) -> frozenset[str]:
         if self._forbidden is None:
-            found: set[str] = set()
-            stack: list[Any] = [self.contract.document]
-            while stack:
-                node = stack.pop()
-                if isinstance(node, dict):
-                    properties = node.get("properties")
-                    if isinstance(properties, dict):
-                        found.update(k for k, v in properties.items() if v is False)
-                    stack.extend(node.values())
-                elif isinstance(node, list):
-                    stack.extend(node)
-            self._forbidden = frozenset(found)
+            self._forbidden = frozenset(
+                name for name, schema in iter_properties(self.contract.document) if schema is False
+            )
         return self._forbidden
 
     def is_valid(self, pointer: str, instance: Any) -> bool:

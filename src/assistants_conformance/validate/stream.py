@@ -478,12 +478,13 @@ class StreamValidator:
             item.phase = "ended"
             if item.step_type == "message_creation" and suffix == "completed":
                 self.judged.add("STREAM-ITEM-004")
-            if item.step_type == "message_creation" and suffix == "completed" and item.message_id not in self._items:
-                self._report(
-                    "STREAM-ITEM-004",
-                    f"step {step_id} says it created message {item.message_id!r}, which never appeared in the stream",
-                    where="/step_details/message_creation",
-                )
+                if item.message_id not in self._items:
+                    self._report(
+                        "STREAM-ITEM-004",
+                        f"step {step_id} says it created message {item.message_id!r}, "
+                        "which never appeared in the stream",
+                        where="/step_details/message_creation",
+                    )
             if item.step_type == "tool_calls" and item.args:
                 self._check_tool_fold(step_id, item, details)
             item.args, item.call_ids = {}, {}
