@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from assistants_conformance.faults import FAULTS, FaultyApp
+from assistants_conformance.faults.middleware import Fault, Req, Res
 from assistants_conformance.reference import create_app, running_server
 
 KEY = "sk-generic-faults-0123"
@@ -81,3 +82,144 @@ def test_any_polled_run_stays_in_progress(faulty: httpx.Client) -> None:
     time.sleep(0.5)  # the reference engine has long finished it
     got = faulty.get(f"/threads/{thread['id']}/runs/{run.json()['id']}").json()
     assert got["status"] == "in_progress"
+
+
+@pytest.mark.parametrize("faulty", ["get-answers-a-stale-copy"], indirect=True)
+def test_a_modified_assistant_reads_back_as_first_seen(faulty: httpx.Client) -> None:
+    made = _assistant(faulty, name="before", metadata={"k": "v"})
+    assert faulty.post(f"/assistants/{made['id']}", json={"name": "after"}).json()["name"] == "after"
+    assert faulty.get(f"/assistants/{made['id']}").json()["name"] == "before"
+    faulty.delete(f"/assistants/{made['id']}")
+    assert faulty.get(f"/assistants/{made['id']}").status_code == 404  # the cache is evicted on delete
+
+
+@pytest.mark.parametrize("faulty", ["boundary-name-refused"], indirect=True)
+def test_a_name_at_the_maximum_is_refused_on_create_and_modify(faulty: httpx.Client) -> None:
+    assert faulty.post("/assistants", json={"model": "m", "name": "é" * 256}).status_code == 400
+    made = _assistant(faulty, name="n" * 255)
+    assert faulty.post(f"/assistants/{made['id']}", json={"name": "q" * 256}).status_code == 400
+
+
+@pytest.mark.parametrize("faulty", ["after-ignored"], indirect=True)
+def test_after_is_ignored_on_any_ascending_list(faulty: httpx.Client) -> None:
+    first = _assistant(faulty, name="one")
+    _assistant(faulty, name="two")
+    page = faulty.get("/assistants", params={"order": "asc", "after": first["id"], "limit": 1}).json()
+    assert page["data"][0]["id"] == first["id"]
+
+
+@pytest.mark.parametrize("faulty", ["busy-thread-accepts-runs"], indirect=True)
+def test_every_run_on_a_busy_thread_is_accepted_with_its_own_id(faulty: httpx.Client) -> None:
+    assistant = _assistant(faulty, tools=[{"type": "function", "function": {"name": "f"}}])
+    thread = faulty.post("/threads", json={"messages": [{"role": "user", "content": "call f please"}]}).json()
+    runs = f"/threads/{thread['id']}/runs"
+    first = faulty.post(runs, json={"assistant_id": assistant["id"], "tool_choice": "required"})
+    assert first.status_code == 200, first.text
+    extra = [faulty.post(runs, json={"assistant_id": assistant["id"]}) for _ in range(2)]
+    assert [answer.status_code for answer in extra] == [200, 200]
+    assert len({first.json()["id"], *(answer.json()["id"] for answer in extra)}) == 3
+
+
+# ----------------------------------------------------------------------------- no fault crashes
+_BODIES = [
+    b'{"model": "m", "temperature": NaN}',
+    b'{"model": "m", "name": "\\ud800"}',
+    b"\xff\xfe\x00",
+    b"[]",
+    b"null",
+    b'"text"',
+    b'{"model": 5, "name": null, "metadata": [], "tools": "x"}',
+    b'{"assistant_id": 5, "stream": "yes", "messages": [null], "tool_outputs": {}}',
+    b'{"stream": true, "assistant_id": "asst_nobody"}',
+]
+_ODD_READS = [
+    "/assistants?limit=abc",
+    "/assistants?limit=-1&order=sideways",
+    "/assistants?after=%00&before=%FF&order=asc",
+    "/assistants/%E2%98%83",
+    "/threads/nope/messages?run_id=&order=asc&after=x",
+    "/threads/nope/runs/nope",
+    "/threads/nope/runs/nope/steps?limit=0",
+]
+_WRITES = [
+    "/assistants",
+    "/assistants/asst_nobody",
+    "/threads",
+    "/threads/nope",
+    "/threads/runs",
+    "/threads/nope/messages",
+    "/threads/nope/messages/msg_x",
+    "/threads/nope/runs",
+    "/threads/nope/runs/run_x",
+    "/threads/nope/runs/run_x/submit_tool_outputs",
+    "/threads/nope/runs/run_x/cancel",
+]
+
+
+def _crashed(answer: httpx.Response) -> bool:
+    """A fault that raises shows as the server's bare 500 page: its deliberate 500s carry the envelope."""
+    if answer.status_code < 500:
+        return False
+    try:
+        return "error" not in answer.json()
+    except ValueError:
+        return True
+
+
+def _hostile_session(fault: Fault) -> list[str]:
+    """Odd and valid requests through one fault; the answers that show the fault itself raised."""
+    app = FaultyApp(create_app(api_key=KEY), fault)
+    crashes: list[str] = []
+    with (
+        running_server(api_key=KEY, app=app) as server,
+        httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=10) as client,
+    ):
+
+        def send(method: str, path: str, **kw: Any) -> httpx.Response:
+            answer = client.request(method, path, **kw)
+            if _crashed(answer):
+                crashes.append(f"{method} {path} {kw.get('content', '')!r:.60} → {answer.status_code}")
+            return answer
+
+        for path in _ODD_READS:
+            send("GET", path)
+        for path in _WRITES:
+            for body in _BODIES:
+                send("POST", path, content=body, headers={"Content-Type": "application/json"})
+            send("DELETE", path)
+        # And a valid conversation, so the hooks that rewrite real objects and streams see them.
+        made = send("POST", "/assistants", json={"model": "m", "name": "ünïcode ☃"})
+        assistant = made.json().get("id", "asst_x") if made.status_code == 200 else "asst_x"
+        thread = send("POST", "/threads", json={"messages": [{"role": "user", "content": "x"}]})
+        thread_id = thread.json().get("id", "nope") if thread.status_code == 200 else "nope"
+        send("POST", f"/threads/{thread_id}/runs", json={"assistant_id": assistant, "stream": True})
+        send(
+            "POST",
+            "/threads/runs",
+            json={
+                "assistant_id": assistant,
+                "stream": True,
+                "thread": {"messages": [{"role": "user", "content": "y"}]},
+            },
+        )
+        send("GET", "/assistants?order=asc&limit=1")
+        send("GET", f"/threads/{thread_id}/messages?order=asc&limit=1")
+        send("GET", f"/threads/{thread_id}/runs")
+    return crashes
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_no_fault_crashes_whatever_it_is_sent(name: str) -> None:
+    """Every fault's hooks take any request, odd or valid, without raising: a fault that broke on
+    an input it was not written for would be a second defect the catalogue does not name."""
+    assert _hostile_session(FAULTS[name].make(KEY)) == []
+
+
+def test_a_fault_that_raises_is_noticed() -> None:
+    def fragile(req: Req, res: Res) -> None:
+        if req.method == "GET":
+            raise KeyError("data")
+
+    crashes = _hostile_session(Fault("fragile", after=fragile))
+    assert crashes
+    assert all(line.startswith("GET ") for line in crashes)

@@ -8,7 +8,9 @@ import contextlib
 import io
 import json
 import os
+import resource
 import string
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,8 @@ from assistants_conformance.reference import running_server
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 RANDOM = "FUZZ_EXAMPLES" in os.environ  # `make fuzz` explores afresh; CI replays the same examples
 UNREACHABLE = "http://127.0.0.1:9/v1"
+MAX_SECONDS = 30  # one command, including a refused connection and its retry
+MAX_GROWTH_MB = 300
 FUZZ = settings(
     max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck), derandomize=not RANDOM
 )
@@ -126,19 +130,27 @@ def test_the_cli_never_crashes_whatever_it_is_given(tmp_path_factory: pytest.Tem
     """Generated argv and files: the exit code is always one the README documents, never a
     traceback on either stream, and nothing reaches the network beyond a refused loopback port."""
     folder = tmp_path_factory.mktemp("fuzz")
+    # Memory: the process's high-water mark (kB on Linux) may not grow by more than this over the
+    # whole session; a YAML alias bomb reached 2.5 GB before the safe loader.
+    start_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     @FUZZ
     @given(argv=command_lines(folder))
     def check(argv: list[str]) -> None:
         out, err = io.StringIO(), io.StringIO()
+        began = time.monotonic()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             try:
                 code = main(argv, stdout=out)
             except SystemExit as exit_:  # argparse's own usage errors
                 code = int(exit_.code or 0)
+        took = time.monotonic() - began
+        grew_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_kb) / 1024
         text = out.getvalue() + err.getvalue()
         assert code in (0, 1, 2, 3), (argv, code, text[-500:])  # 4 would be a bug of ours
         assert "Traceback" not in text, (argv, text[-500:])
+        assert took < MAX_SECONDS, (argv, f"{took:.1f} s")
+        assert grew_mb < MAX_GROWTH_MB, (argv, f"peak memory grew by {grew_mb:.0f} MB")
 
     check()
 

@@ -154,7 +154,7 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "ASST-CRUD-002",
         Level.MUST,
         "lifecycle",
-        "getAssistant returns exactly what create returned.",
+        "getAssistant returns exactly what create, or the latest modify, returned.",
         "getAssistant",
         "Assistants reference: retrieve",
     ),

@@ -227,15 +227,31 @@ def _drop_temperature(key: str) -> Fault:
     return on_objects("assistant", lambda a: a.update(temperature=1.0))(key)
 
 
-@fault("get-answers-a-stale-copy", "getAssistant answers a stale cached copy.", "assistants", {"ASST-CRUD-002"})
+@fault(
+    "get-answers-a-stale-copy",
+    "getAssistant answers the copy cached when the assistant was first seen: a modification never shows on "
+    "GET (a read cache that writes do not invalidate).",
+    "assistants",
+    {"ASST-CRUD-002"},
+)
 def _stale_get(key: str) -> Fault:
-    def change(req: Req, res: Res) -> None:
-        if req.method == "GET" and ASSISTANT.match(req.path) and res.status == 200:
-            body = res.json()
-            body["description"] = "stale cached copy"
-            set_json(res, body)
+    cached: dict[str, Any] = {}
 
-    return after(change)(key)
+    def serve_cached(req: Req) -> Res | None:
+        found = ASSISTANT.match(req.path)
+        if found and req.method == "GET" and found.group(1) in cached:
+            return answer(200, cached[found.group(1)])
+        return None
+
+    def remember(req: Req, res: Res) -> None:
+        body = json_answer(res)
+        found = ASSISTANT.match(req.path)
+        if found and req.method == "DELETE" and res.status == 200:
+            cached.pop(found.group(1), None)  # a delete does evict: only writes that keep it are missed
+        elif res.status == 200 and isinstance(body, dict) and body.get("object") == "assistant":
+            cached.setdefault(body["id"], body)
+
+    return Fault("", before=serve_cached, after=remember)
 
 
 @fault(
@@ -457,13 +473,14 @@ def _has_more_full(key: str) -> Fault:
 
 @fault(
     "after-ignored",
-    "`after` is ignored in ascending order: every page starts from the beginning.",
+    "`after` is ignored in ascending order, on every list: each page starts from the oldest item again "
+    "(the cursor is only wired into the descending query).",
     "pagination",
     {"PAGE-001"},
 )
 def _after_ignored(key: str) -> Fault:
     def change(req: Req) -> None:
-        if req.method == "GET" and req.path.endswith("/messages") and req.query.get("order") == "asc":
+        if req.method == "GET" and req.query.get("order") == "asc":
             req.query.pop("after", None)
 
     return before(change)(key)
@@ -500,11 +517,18 @@ def _inclusive_cursor(key: str) -> Fault:
 
 
 # ----------------------------------------------------------------------------- validation
-@fault("boundary-name-refused", "A name of exactly 256 characters is refused.", "validation", {"VALID-001"})
+@fault(
+    "boundary-name-refused",
+    "A name of the documented maximum length (256 characters) is refused on create and modify: the length "
+    "check uses `<` where `<=` was meant.",
+    "validation",
+    {"VALID-001"},
+)
 def _off_by_one(key: str) -> Fault:
     def refuse(req: Req) -> Res | None:
-        body = json_post(req, "/v1/assistants")
-        if body is not None and len(str(body.get("name") or "")) == 256:
+        body = json_post(req, "/v1/assistants") or json_post(req, ASSISTANT)
+        name = body.get("name") if body is not None else None
+        if isinstance(name, str) and len(name) >= 256:
             return error(400, "name too long", "name")
         return None
 
@@ -661,6 +685,7 @@ def _cancel_refused(key: str) -> Fault:
 )
 def _busy_accepts(key: str) -> Fault:
     active: dict[str, Any] = {}
+    seconds: list[str] = []
 
     def change(req: Req, res: Res) -> None:
         found = RUNS.match(req.path)
@@ -679,7 +704,9 @@ def _busy_accepts(key: str) -> Fault:
             active[found.group(1)] = body
         elif res.status == 400 and body["error"].get("code") == "thread_busy" and found.group(1) in active:
             res.status = 200
-            set_json(res, {**active[found.group(1)], "id": "run_second", "status": "queued"})
+            second = f"{active[found.group(1)]['id']}_{len(seconds)}"  # an id like any other, never repeated
+            seconds.append(second)
+            set_json(res, {**active[found.group(1)], "id": second, "status": "queued"})
 
     return after(change)(key)
 

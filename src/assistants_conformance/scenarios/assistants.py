@@ -67,6 +67,17 @@ def run(ctx: Context) -> None:
         + (f"it also changed {moved}" if moved else "description was not changed"),
         changed,
     )
+    if changed.ok and after.get("id") == full["id"]:
+        # Read-back after a write: a read cache that the write did not invalidate shows here only.
+        reread = ctx.call("GET", path)
+        stale = changed_fields(after, reread.object(), "Assistant")
+        ctx.expect(
+            "ASST-CRUD-002",
+            reread.ok and not stale,
+            f"getAssistant after modifyAssistant answered {reread.status}; it differs from what modify returned "
+            f"in {stale}",
+            reread,
+        )
     listed = ctx.call("GET", "/assistants", params={"limit": 100})
     ctx.expect(
         "ASST-CRUD-004",
