@@ -9,7 +9,7 @@ REPORT_DIR ?= reports
 # The vendor's published OpenAPI document is not shipped; detection compares against it when present.
 VENDOR_SPEC ?= ../shared/reference/openai-openapi.yaml
 
-.PHONY: install test lint conformance detection serve bench fuzz clean
+.PHONY: install test lint conformance detection serve bench fuzz dist clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ bench: install
 FUZZ_EXAMPLES ?= 2000
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+# The sdist and the wheel (which carries the contract) in dist/, their metadata checked as the
+# package index will render it. The release workflow (.github/workflows/release.yml) runs the same.
+dist: install
+	$(BIN)/python -m pip install --quiet -e ".[test,release]"
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache src/*.egg-info

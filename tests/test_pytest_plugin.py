@@ -33,6 +33,36 @@ def test_one_item_per_check_against_the_reference_server(pytester: pytest.Pytest
     assert outcomes.get("failed", 0) == 0
     assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE) + 1  # + the verdict item
     result.stdout.fnmatch_lines(["*assistants-conformance target: http://127.0.0.1:*"])
+    result.stdout.fnmatch_lines([f"collected {len(CATALOGUE) + 1} items"])
+
+
+def test_items_are_grouped_under_the_target_and_located_in_the_catalogue(pytester: pytest.Pytester) -> None:
+    """A nodeid per check under one node named for the target; a failure points at the check's line
+    in the catalogue, where its requirement is written."""
+    result = pytester.runpytest_subprocess(
+        "--assistants-base-url", "http://127.0.0.1:9/v1", "-p", "no:cacheprovider", "-k", "AUTH-002", "-v"
+    )
+    result.stdout.fnmatch_lines(["assistants-conformance[[]127.0.0.1:9/v1]::AUTH-002 FAILED*"])
+    result.stdout.fnmatch_lines(["*AUTH-002: *key*"])  # the failure's headline is the requirement
+    listed = pytester.runpytest_subprocess(
+        "--assistants-base-url", "http://127.0.0.1:9/v1", "-p", "no:cacheprovider", "--collect-only", "-q"
+    )
+    ids = [line for line in listed.stdout.lines if "::" in line]
+    assert len(ids) == len(CATALOGUE) + 1
+    assert all(line.startswith("assistants-conformance[127.0.0.1:9/v1]::") for line in ids)
+
+
+def test_the_plugin_imports_nothing_of_ours_until_its_option_is_given(pytester: pytest.Pytester) -> None:
+    """Pytest loads the plugin in every session of the environment: it must cost nothing there."""
+    pytester.makeconftest(
+        "import sys\n"
+        "def pytest_sessionfinish(session):\n"
+        "    loaded = sorted(m for m in sys.modules if m.startswith('assistants_conformance'))\n"
+        "    print('LOADED', loaded)\n"
+    )
+    pytester.makepyfile("def test_one():\n    assert True\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    assert "LOADED ['assistants_conformance', 'assistants_conformance.pytest_plugin']\n" in result.stdout.str()
 
 
 def test_the_verdict_item_fails_an_incomplete_run(pytester: pytest.Pytester) -> None:

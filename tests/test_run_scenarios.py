@@ -198,7 +198,7 @@ def test_a_generated_streamed_create_is_judged_and_its_thread_cleaned_up() -> No
 
     from assistants_conformance.context import Context
     from assistants_conformance.runner import _clean_up
-    from assistants_conformance.scenarios import properties
+    from assistants_conformance.scenarios import property_phase as properties
     from assistants_conformance.target import Target
 
     with running_server(api_key=KEY) as server:

@@ -30,6 +30,21 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class _Version(argparse.Action):
+    """The version names the contract too: two installs of one version with different contracts
+    (an edited checkout) judge differently, and a report carries the same hash (`spec_sha256`)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        import hashlib
+
+        from assistants_conformance.contract.document import spec_path
+
+        path = spec_path()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        print(f"assistants-conformance {__version__}\ncontract {path.name} sha256:{digest}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="assistants-conformance",
@@ -37,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 conformant/ok, 1 non-conformant, 2 usage error, 3 target unreachable, no API, key "
         "refused or run incomplete, 4 internal error of the tool (details saved to a file)",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version", action=_Version, nargs=0, help="print the version and the bundled contract's SHA-256, and exit"
+    )
     parser.add_argument("--debug", action="store_true", help="print the traceback of an internal error too")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -45,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--check", action="store_true", help="also validate the document")
     spec.add_argument("--file", type=Path, help="check this document instead of the bundled one")
 
-    from assistants_conformance.commands.run import add_arguments
+    from assistants_conformance.commands.run_arguments import add_arguments
 
     add_arguments(commands.add_parser("run", help="check a server against the contract and write reports"))
     report = commands.add_parser("report", help="re-render a saved report, or print its JSON Schema")
@@ -81,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detection.add_argument("--skip-schemathesis", action="store_true", help="only this suite's column")
     detection.add_argument("--seed", type=int, default=0, help="seed for every detector (default: 0)")
-    detection.add_argument("--max-examples", type=int, default=10, help="for our property phase and Schemathesis")
+    detection.add_argument(
+        "--max-examples", type=int, default=10, help="for our property phase and Schemathesis (default: 10)"
+    )
     detection.add_argument(
         "--jobs", type=int, default=2, help="Schemathesis runs at once (default 2; our runs go one at a time)"
     )

@@ -3,20 +3,30 @@ same runner, one pytest item per check, inside a team's own test suite.
 
 Inactive unless the option (or $ASSISTANTS_BASE_URL) is given, so installing the package never
 changes an unrelated test run. The option has our own prefix: `--base-url` belongs to pytest-base-url.
+Pytest loads this module in every session of the environment, so it imports nothing of ours until
+the option is given.
+
+Items are grouped under one collector named for the target (`assistants-conformance[host/v1]::AUTH-001`);
+each check's location is its entry in the catalogue, where its requirement is written.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from assistants_conformance.checks import CATALOGUE, Check
-from assistants_conformance.errors import ConformanceToolError
-from assistants_conformance.results import Outcome, RunResult, Verdict
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
-_RESULT = pytest.StashKey[RunResult]()
+    from assistants_conformance.checks import Check
+    from assistants_conformance.results import RunResult
+
+_RESULT = pytest.StashKey["RunResult"]()
 _ERROR = pytest.StashKey[str]()
 
 
@@ -49,8 +59,39 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         normalise_base_url(url)
     except ValueError as exc:  # one usage error for the session, not one failure per check
         raise pytest.UsageError(f"--assistants-base-url: {exc}") from None
-    items.extend(CheckItem.from_parent(session, name=check.id, check=check) for check in CATALOGUE.values())
-    items.append(VerdictItem.from_parent(session, name="verdict"))
+    from assistants_conformance.checks import CATALOGUE
+
+    parts = urlsplit(url)
+    name = f"assistants-conformance[{parts.netloc}{parts.path.rstrip('/')}]"
+    target = Target.from_parent(session, name=name, nodeid=name)
+    made: list[pytest.Item] = [
+        CheckItem.from_parent(target, name=check.id, check=check) for check in CATALOGUE.values()
+    ]
+    made.append(VerdictItem.from_parent(target, name="verdict"))
+    items.extend(made)
+    # Counted like collected items ("collected 69 items"), though they are made after collection.
+    config.hook.pytest_collectreport(report=pytest.CollectReport(target.nodeid, "passed", None, made))
+
+
+class Target(pytest.Collector):
+    """The server under test: the parent of every check item (they are made at collection's end)."""
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        return []
+
+
+@cache
+def _catalogue_lines() -> tuple[Path, dict[str, int]]:
+    """Where each check's ID is written in the catalogue's source (0-based lines, as pytest wants)."""
+    from assistants_conformance.checks import catalogue
+
+    source = Path(catalogue.__file__)
+    lines: dict[str, int] = {}
+    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines()):
+        text = line.strip().rstrip(",")
+        if text.startswith('"') and text.endswith('"') and text.strip('"') not in lines:
+            lines[text.strip('"')] = number
+    return source, lines
 
 
 class CheckFailed(Exception):
@@ -65,6 +106,7 @@ class _RunItem(pytest.Item):
         if _ERROR in stash:
             raise CheckFailed(f"the conformance run could not start: {stash[_ERROR]}")
         if _RESULT not in stash:
+            from assistants_conformance.errors import ConformanceToolError
             from assistants_conformance.runner import Options, run
 
             key = (
@@ -96,6 +138,8 @@ class VerdictItem(_RunItem):
     exercised) fails the session even when no check failed."""
 
     def runtest(self) -> None:
+        from assistants_conformance.results import Verdict
+
         result = self._result()
         if result.verdict is not Verdict.CONFORMANT:
             raise CheckFailed(f"{result.verdict.value.upper()}: {result.verdict_reason}")
@@ -110,6 +154,8 @@ class CheckItem(_RunItem):
         self.check = check
 
     def runtest(self) -> None:
+        from assistants_conformance.results import Outcome
+
         found = next((c for c in self._result().checks if c.id == self.check.id), None)
         if found is None:
             pytest.skip("not selected for this run (--assistants-max-examples 0 turns the property phase off)")
@@ -123,4 +169,5 @@ class CheckItem(_RunItem):
             raise CheckFailed("\n".join(lines))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"{self.check.id}: {self.check.requirement}"
+        source, lines = _catalogue_lines()
+        return source, lines.get(self.check.id), f"{self.check.id}: {self.check.requirement}"

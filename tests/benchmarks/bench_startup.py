@@ -1,4 +1,5 @@
-"""`assistants-conformance serve` start-up: spawn to first answered request.
+"""Start-up: `--help`, `checks`, `run --reference --max-examples 0` (spawn to exit) and
+`assistants-conformance serve` (spawn to first answered request).
 
 The baseline, measured in the same run, is a bare interpreter start (`python -c pass`): what
 any command costs on this machine before it imports anything, so the ratio shows what the
@@ -11,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,9 +59,29 @@ def serve_start() -> float:
         proc.wait(timeout=10)
 
 
+def command(*argv: str) -> float:
+    """Seconds from spawning the command to its exit (it must succeed)."""
+    began = time.perf_counter()
+    subprocess.run([COMMAND, *argv], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    return time.perf_counter() - began
+
+
 def main() -> None:
-    print("== serve start-up (spawn to first answered request; median of 5)")
+    print("== command start-up (spawn to exit; median of 5)")
     base = statistics.median(interpreter_start() for _ in range(ROUNDS))
+    print(f"  baseline: bare interpreter start   {base * 1000:8.0f} ms")
+    with tempfile.TemporaryDirectory() as reports:
+        for label, argv in (
+            ("--help", ["--help"]),
+            ("checks", ["checks"]),
+            (
+                "run --reference --max-examples 0",
+                ["run", "--reference", "--max-examples", "0", "--quiet", "--report-dir", reports],
+            ),
+        ):
+            took = statistics.median(command(*argv) for _ in range(ROUNDS))
+            print(f"  {label:<34} {took * 1000:8.0f} ms   ratio {took / base:5.1f}")
+    print("== serve start-up (spawn to first answered request; median of 5)")
     serve = statistics.median(serve_start() for _ in range(ROUNDS))
     print(f"  baseline: bare interpreter start   {base * 1000:8.0f} ms")
     print(f"  assistants-conformance serve       {serve * 1000:8.0f} ms")

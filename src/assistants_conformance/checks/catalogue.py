@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from assistants_conformance.validate import STREAM_RULES
+from assistants_conformance.validate.stream_rules import RULES as STREAM_RULES
 
 
 class Level(StrEnum):

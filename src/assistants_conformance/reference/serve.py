@@ -11,13 +11,14 @@ from typing import TextIO
 import uvicorn
 
 from assistants_conformance.errors import UsageError
-from assistants_conformance.faults import FAULTS, FaultyApp
 from assistants_conformance.reference.app import PREFIX, create_app
 from assistants_conformance.reference.testing import DEFAULT_KEY, bind, server_config
 
 
 def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
     if args.list_faults:
+        from assistants_conformance.faults import FAULTS  # the lab loads only when asked for
+
         for spec in FAULTS.values():
             caught = ", ".join(sorted(spec.expects | spec.warns))
             print(f"{spec.name:<36} {spec.summary}  [{caught}]", file=out)
@@ -44,6 +45,8 @@ def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
         sock.close()
         raise UsageError(f"--db {args.db}: cannot be used as the server's SQLite database ({exc})") from exc
     if args.fault:
+        from assistants_conformance.faults import FAULTS, FaultyApp
+
         if args.fault not in FAULTS:
             raise UsageError(f"unknown --fault {args.fault!r}; `serve --list-faults` names them")
         app = FaultyApp(app, FAULTS[args.fault].make(key))
