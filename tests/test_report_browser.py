@@ -67,3 +67,61 @@ def test_report_renders_inert_and_offline(chromium: str, written: Path, tmp_path
     requested = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
     from_page = {u for u in requested if u.startswith(("file:", "http://127.0.0.1", "http://x")) and u != page.as_uri()}
     assert from_page == set()
+
+
+MEASURE = """<script>
+(function () {
+  var fix = document.querySelector('#to-fix li');
+  var rect = function (el) { var r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom}; };
+  document.body.setAttribute('data-layout', JSON.stringify({
+    width: window.innerWidth, height: window.innerHeight,
+    scrollWidth: document.documentElement.scrollWidth,
+    verdict: rect(document.getElementById('verdict')),
+    firstFix: fix ? rect(fix) : null
+  }));
+})();
+</script></body>"""
+
+
+def test_the_verdict_and_the_first_failure_fit_a_laptop_screen(
+    chromium: str,
+    written: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """At 1280 x 800 the verdict and the first thing to fix are visible without scrolling, and no
+    line (a long URL, a pointer, a body the target sent) makes the page scroll sideways."""
+    import json
+
+    from assistants_conformance.reporting import render_html
+
+    # Unbroken tokens as a target may send them (an id, a body): the widths that break layouts.
+    saved = json.loads((written / "conformance.json").read_text())
+    first = next(c for c in saved["checks"] if c["outcome"] == "failed")["findings"][0]
+    first["message"] = "the server answered " + "y" * 600
+    first["where"] = "data/" + "z" * 400
+    page = tmp_path / "measured.html"
+    page.write_text(render_html(saved).replace("</body>", MEASURE, 1))
+    done = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,800",
+            "--hide-scrollbars",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = re.search(r"data-layout=\"([^\"]+)\"", done.stdout)
+    assert found, "the measuring script did not run"
+    layout = json.loads(found.group(1).replace("&quot;", '"'))
+    assert layout["width"] == 1280
+    assert layout["scrollWidth"] <= layout["width"], layout
+    assert layout["verdict"]["bottom"] <= layout["height"]
+    assert layout["firstFix"] is not None
+    assert layout["firstFix"]["bottom"] <= layout["height"], layout

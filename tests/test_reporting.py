@@ -119,6 +119,45 @@ def test_the_curl_line_repeats_the_request_as_it_was_sent(
         assert text not in command
 
 
+def test_html_opens_on_the_verdict_and_what_to_fix(report: dict[str, Any]) -> None:
+    """Verdict, then one line per failed check (count and first example), then the full tables."""
+    html = render_html(report)
+    verdict, to_fix, first_table = html.index('id="verdict"'), html.index('id="to-fix"'), html.index("<table")
+    assert verdict < to_fix < first_table
+    fix = html[to_fix : html.index("</section>", to_fix)]
+    failed = [c["id"] for c in report["checks"] if c["outcome"] == "failed"]
+    assert fix.count("<li") == len([c for c in report["checks"] if c["outcome"] in ("failed", "errored", "warned")])
+    for check_id in failed:
+        assert f'href="#{check_id}"' in fix
+    assert "— e.g. GET http://127.0.0.1:" in fix  # the first example exchange
+
+
+def test_html_lists_failures_first_in_each_category(report: dict[str, Any]) -> None:
+    import re
+
+    html = render_html(report)
+    rank = {"failed": 0, "errored": 1, "warned": 2, "skipped": 3, "passed": 4}
+    for table in html.split('<table class="checks">')[1:]:
+        outcomes = re.findall(r'<tr class="check (\w+)"', table.split("</table>")[0])
+        assert outcomes == sorted(outcomes, key=rank.__getitem__)
+
+
+def test_requirements_render_their_markdown_and_nothing_else() -> None:
+    from assistants_conformance.reporting.render import inline_markdown
+
+    assert str(inline_markdown("`before` walks *back*")) == "<code>before</code> walks <em>back</em>"
+    assert "<b>" not in str(inline_markdown("<b>x</b> `<i>`"))
+    assert "&lt;i&gt;" in str(inline_markdown("`<i>`"))
+
+
+def test_html_shows_the_request_headers_that_were_sent_with_secrets_redacted(report: dict[str, Any]) -> None:
+    html = render_html(report)
+    assert "request headers (secrets redacted)" in html
+    assert "OpenAI-Beta: assistants=v2" in html
+    assert "Authorization: [redacted: API key]" in html
+    assert KEY not in html
+
+
 def test_junit_has_one_testcase_per_check(report: dict[str, Any]) -> None:
     """CI systems read it: counts on the suite match the checks."""
     suite = ET.fromstring(render_junit(report).split("?>", 1)[1])

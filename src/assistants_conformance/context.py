@@ -7,11 +7,11 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from assistants_conformance.contract import get_contract
+from assistants_conformance.progress import Progress
 from assistants_conformance.results import Finding
 from assistants_conformance.target import Response, Target
 from assistants_conformance.validate import Severity, validate_response, validate_stream_bytes
@@ -69,10 +69,10 @@ class Context:
         seed: int = 0,
         max_examples: int = 10,
         capabilities: dict[str, bool] | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         self.target = target
-        self.progress = progress  # a line for the terminal, for phases that run long
+        self.progress = progress  # the terminal's status, for phases that run long
         self.capabilities = capabilities if capabilities is not None else {}
         self.poll_timeout = poll_timeout
         self.seed = seed
@@ -164,6 +164,11 @@ class Context:
                 )
             group.add(exchange, seen_in)
 
+    def failing_checks(self) -> set[str]:
+        """The checks with an error finding so far (cheap: for the progress status)."""
+        with self._lock:
+            return {check for check, groups in self._groups.items() if any(key[3] == "error" for key in groups)}
+
     @property
     def findings(self) -> dict[str, list[Finding]]:
         """Findings per check, each with its count and example exchanges."""
@@ -213,6 +218,12 @@ class Context:
     def envelope_ok(self, response: Response) -> bool:
         body = response.json()
         return isinstance(body, dict) and isinstance(body.get("error"), dict) and "message" in body["error"]
+
+    def refusal(self, response: Response, expected: int) -> str:
+        """How a refusal went wrong, in the words that fit: the status, or only the envelope."""
+        if response.status == expected:
+            return f"answered {expected} without the error envelope"
+        return f"answered {response.status}; expected {expected} with the error envelope"
 
     # ---------------------------------------------------------------- resources
     def created_resource(self, kind: str, path: str) -> None:

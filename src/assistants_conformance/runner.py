@@ -25,6 +25,7 @@ from assistants_conformance.context import TAG, Context
 from assistants_conformance.contract import spec_path
 from assistants_conformance.errors import TargetUnreachable, TargetUnusable, UsageError
 from assistants_conformance.profile import Profile
+from assistants_conformance.progress import Progress
 from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, RunResult, Verdict
 from assistants_conformance.scenarios import SCENARIOS, Scenario
 from assistants_conformance.target import BudgetExhausted, Response, Target, normalise_base_url
@@ -51,7 +52,7 @@ class Options:
     max_examples: int = 10
     workers: int = 1
     profile: Profile = field(default_factory=Profile)
-    progress: Callable[[str], None] | None = None
+    progress: Progress | None = None  # what the terminal shows while the run goes (progress.py)
 
 
 PROPERTY_PREFIX = "PROP-"
@@ -104,9 +105,10 @@ def run(options: Options) -> RunResult:
     incomplete: list[str] = []
     swept: list[str] = []
     try:
-        probe = preflight(target, say=options.progress, notes=ctx.notes)
+        say = options.progress.line if options.progress is not None else None
+        probe = preflight(target, say=say, notes=ctx.notes)
         if options.sweep:
-            swept = _sweep(ctx, options.sweep_age, options.progress)
+            swept = _sweep(ctx, options.sweep_age, say)
         if probe.status >= 500 and probe.status != 503:
             incomplete.append(f"the target answers {probe.status} to a plain list request")
         # The validators' checks judge every answer: selecting one runs every scenario.
@@ -125,6 +127,8 @@ def run(options: Options) -> RunResult:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
+        if options.progress is not None:
+            options.progress.update("clean-up", target.used, len(ctx.failing_checks()))
         resources = _clean_up(ctx)
         resources["swept"] = swept
         target.close()
@@ -161,6 +165,8 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
     target = ctx.target
     began, used = time.monotonic(), target.used
     note = "ok"
+    if options.progress is not None:
+        options.progress.update(scenario.name, target.used, len(ctx.failing_checks()))
     try:
         scenario.run(ctx)
     except BudgetExhausted as exc:
@@ -182,7 +188,7 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
             failing = [c for c in scenario.checks if any(f.severity == "error" for f in findings.get(c, ()))]
             note = f"failed: {', '.join(failing)}" if failing else note
         if options.progress is not None:
-            options.progress(
+            options.progress.line(
                 f"  {scenario.name:<18} {printable(note[:90]):<12} {target.used - used:>5} requests "
                 f"{time.monotonic() - began:6.1f} s"
             )

@@ -20,6 +20,7 @@ from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.errors import UsageError
 from assistants_conformance.profile import Profile, load_profile
+from assistants_conformance.progress import for_terminal
 from assistants_conformance.results import Outcome, RunResult, Verdict, scrub, secrets_of
 from assistants_conformance.target import normalise_base_url
 from assistants_conformance.terminal import printable
@@ -146,7 +147,6 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         "budget_requests": args.budget_requests,
         "workers": args.workers,
         "profile": load_profile(args.profile) if args.profile else Profile(),
-        "progress": None if args.quiet else (lambda line: print(line, file=out, flush=True)),
     }
     _writable(args.report_dir)
     if not selected(Options(base_url="", api_key=None, **options_kw)):  # type: ignore[arg-type]
@@ -157,7 +157,12 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     entries = load_baseline(args.baseline) if args.baseline else None
     with _target(args) as (base_url, key):
         print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)
-        result = run(Options(base_url=base_url, api_key=key, **options_kw))  # type: ignore[arg-type]
+        progress = for_terminal(out, quiet=args.quiet)
+        try:
+            result = run(Options(base_url=base_url, api_key=key, progress=progress, **options_kw))  # type: ignore[arg-type]
+        finally:
+            if progress is not None:
+                progress.close()
         gate = apply(result, entries, str(args.baseline)) if entries is not None else None
         if gate is not None:
             result = dataclasses.replace(result, baseline=gate.to_dict())

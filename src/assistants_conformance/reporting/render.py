@@ -17,6 +17,7 @@ from typing import Any
 
 import jinja2
 from jsonschema import Draft202012Validator
+from markupsafe import Markup
 
 from assistants_conformance.errors import UsageError
 from assistants_conformance.results import REDACTED, REDACTED_HEADER, REDACTED_KEY
@@ -187,15 +188,55 @@ _ENV = jinja2.Environment(
 _ENV.filters["curl"] = curl
 
 
+_ORDER = {"failed": 0, "errored": 1, "warned": 2, "skipped": 3, "passed": 4}
+
+
+@cache
+def _markdown() -> Any:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False})  # raw HTML in a text is shown, never rendered
+
+
+def inline_markdown(text: str) -> Markup:
+    """A requirement's Markdown (`code`, *emphasis*) as HTML; anything else in it is escaped."""
+    return Markup(_markdown().renderInline(text))
+
+
+_ENV.filters["md"] = inline_markdown
+
+
+def to_fix(report: Report) -> list[dict[str, Any]]:
+    """One line per check to act on, most serious first: failed MUSTs, then other failures, errors
+    (the tool could not judge), then warnings; each with how often and the first example."""
+    rank = {"MUST": 0, "SHOULD": 1, "MAY": 2}
+    lines = []
+    for check in sorted(_failing(report), key=lambda c: (_ORDER[c["outcome"]], rank.get(c["level"], 3))):
+        first = check["findings"][0] if check["findings"] else None
+        exchange = report["exchanges"][first["exchange"]] if first and first.get("exchange") is not None else None
+        lines.append(
+            {
+                "check": check,
+                "count": sum(f.get("count", 1) for f in check["findings"]),
+                "first": first["message"] if first else check["reason"],
+                "exchange": exchange,
+            }
+        )
+    return lines
+
+
 def render_html(report: Report) -> str:
     by_category: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for check in report["checks"]:
+    for check in sorted(report["checks"], key=lambda c: _ORDER[c["outcome"]]):  # stable: catalogue order within
         by_category[check["category"]].append(check)
     statuses = sorted({s for per_op in report["coverage"]["operations"].values() for s in per_op})
     return _ENV.get_template("report.html.j2").render(
         report=report,
         counts=Counter(c["outcome"] for c in report["checks"]),
-        by_category=dict(by_category),
+        by_category={
+            category: by_category[category] for category in dict.fromkeys(c["category"] for c in report["checks"])
+        },
         statuses=statuses,
         exchanges=report["exchanges"],
+        to_fix=to_fix(report),
     )

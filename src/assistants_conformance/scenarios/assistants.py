@@ -108,6 +108,6 @@ def _unknown(ctx: Context) -> None:
     ctx.expect(
         "ASST-CRUD-007",
         unknown.status == 404 and ctx.envelope_ok(unknown),
-        f"an unknown id answered {unknown.status}; expected 404 with the error envelope",
+        f"an unknown id {ctx.refusal(unknown, 404)}",
         unknown,
     )

@@ -28,7 +28,7 @@ def run(ctx: Context) -> None:
         ctx.expect(
             "AUTH-001",
             missing.status == 401 and ctx.envelope_ok(missing),
-            f"{method} {path} without a key answered {missing.status}; expected 401 with the error envelope",
+            f"{method} {path} without a key {ctx.refusal(missing, 401)}",
             missing,
         )
         wrong = ctx.call(method, path, json_body=body, headers=ctx.target.auth(WRONG_KEY))
@@ -36,6 +36,6 @@ def run(ctx: Context) -> None:
         ctx.expect(
             "AUTH-002",
             wrong.status == 401 and ctx.envelope_ok(wrong),
-            f"{method} {path} with a wrong key answered {wrong.status}; expected 401 with the error envelope",
+            f"{method} {path} with a wrong key {ctx.refusal(wrong, 401)}",
             wrong,
         )

@@ -58,7 +58,7 @@ def run(ctx: Context) -> None:
         ctx.expect(
             "PAGE-005",
             response.status == 400 and ctx.envelope_ok(response),
-            f"limit={bad} answered {response.status}; expected 400 with the error envelope",
+            f"limit={bad} {ctx.refusal(response, 400)}",
             response,
         )
 

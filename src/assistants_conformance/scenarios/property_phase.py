@@ -29,7 +29,6 @@ from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS
 from assistants_conformance.context import Context
 from assistants_conformance.contract import load_document
 from assistants_conformance.errors import TargetUnreachable
-from assistants_conformance.scenarios.properties import CHECKS
 from assistants_conformance.target import BudgetExhausted, Response
 
 CREATES = {
@@ -119,26 +118,19 @@ def run(ctx: Context) -> None:
 
 
 class _Ticker:
-    """A progress line every few seconds: the phase is most of a run and would otherwise be silent."""
-
-    EVERY = 3.0
+    """The phase's status for the terminal, after every case: it is most of a run and would
+    otherwise look hung (how often a line is drawn is the display's business, see progress.py)."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.began = self.last = time.monotonic()
         self.sent = 0
 
     def tick(self, where: str, *, force: bool = False) -> None:
         self.sent += not force
-        now = time.monotonic()
-        if self.ctx.progress is not None and (force or now - self.last >= self.EVERY):
-            self.last = now
-            findings = self.ctx.findings
-            failing = sum(1 for check in CHECKS if check in findings)
-            self.ctx.progress(
-                f"  properties         {self.sent:>5} cases sent in {now - self.began:5.1f} s, "
-                f"{failing} property check(s) failing so far ({where})"
-            )
+        if self.ctx.progress is not None:
+            failing = len(self.ctx.failing_checks())
+            detail = f"{where}, {self.sent} cases"
+            self.ctx.progress.update("properties", self.ctx.target.used, failing, detail)
 
 
 # Headers Schemathesis adds for its own transport, and ours that the Target sets (auth, beta).

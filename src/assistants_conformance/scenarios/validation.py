@@ -40,7 +40,7 @@ def run(ctx: Context) -> None:
         ok = ctx.expect(
             "VALID-002",
             refused.status == 400 and ctx.envelope_ok(refused),
-            f"{label} one past its limit answered {refused.status}; expected 400 with the error envelope",
+            f"{label} one past its limit {ctx.refusal(refused, 400)}",
             refused,
         )
         if ok:
@@ -55,7 +55,7 @@ def run(ctx: Context) -> None:
     ctx.expect(
         "VALID-004",
         malformed.status == 400 and ctx.envelope_ok(malformed),
-        f"a malformed JSON body answered {malformed.status}; expected 400 with the error envelope",
+        f"a malformed JSON body {ctx.refusal(malformed, 400)}",
         malformed,
     )
     unknown = _create(ctx, {"model": ctx.model, "metadata": ctx.tag, "conformance_unknown_field": 1})
