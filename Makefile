@@ -9,7 +9,7 @@ REPORT_DIR ?= reports
 # The vendor's published OpenAPI document is not shipped; detection compares against it when present.
 VENDOR_SPEC ?= ../shared/reference/openai-openapi.yaml
 
-.PHONY: install test lint conformance detection serve bench fuzz dist clean
+.PHONY: install test lint conformance detection serve bench fuzz dist compat clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ bench: install
 FUZZ_EXAMPLES ?= 2000
 fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_fuzz.py
+
+# Public Assistants v2 implementations side by side (tests/compat/implementations/*.toml): each is
+# installed once under ~/.cache/assistants-conformance/compat, started on loopback, checked and
+# stopped; writes $(REPORT_DIR)/compat.html, compat.md and compat.json. Downloads; never in CI.
+compat: install
+	$(BIN)/python -m tests.compat --reports $(REPORT_DIR) $(COMPAT_ARGS)
 
 # The sdist and the wheel (which carries the contract) in dist/, their metadata checked as the
 # package index will render it. The release workflow (.github/workflows/release.yml) runs the same.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,33 @@ def test_fix_between_two_runs_exits_0(pair: tuple[Path, Path]) -> None:
     out = io.StringIO()
     assert main(["compare", str(bad), str(good)], stdout=out) == 0
     assert "1 fix(es): ASST-CRUD-007" in out.getvalue()
-    assert "| `ASST-CRUD-007` | MUST | failed | passed ⬆ fixed |" in out.getvalue()
+    assert "| `ASST-CRUD-007` | MUST | ❌ failed | ✅ passed ⬆ fixed |" in out.getvalue()
+
+
+def test_the_matrix_names_its_columns_groups_checks_and_links_each_cell_to_its_evidence(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Implementations side by side: a label per column, its verdict, checks under their category,
+    and every cell a link to that run's HTML report at that check."""
+    good, bad = pair
+    page, table = tmp_path / "compat.html", tmp_path / "compat.md"
+    argv = ["compare", str(good), str(bad), "--label", "reference", "--label", "lax", "--html", str(page)]
+    assert main([*argv, "--markdown", str(table)], stdout=io.StringIO()) == 1
+    html = page.read_text()
+    assert ">reference</a>" in html
+    assert ">lax</a>" in html
+    assert '<tr class="category"><td colspan="5">lifecycle</td></tr>' in html
+    link = Path(os.path.relpath(bad.with_name("conformance.html"), tmp_path)).as_posix()
+    assert f'<a href="{link}#ASST-CRUD-007">failed</a>' in html
+    text = table.read_text()
+    assert "| check | level | 1: reference | 2: lax |" in text
+    assert "| **verdict** | | **conformant** | **non-conformant** |" in text
+    assert f"[❌ failed]({link}#ASST-CRUD-007)" in text
+
+
+def test_labels_must_match_the_reports(pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(pair[0]), str(pair[1]), "--label", "one"], stdout=io.StringIO()) == 2
+    assert "one per report" in capsys.readouterr().err
 
 
 def test_compare_needs_two_reports(pair: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:

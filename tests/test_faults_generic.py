@@ -120,6 +120,33 @@ def test_every_run_on_a_busy_thread_is_accepted_with_its_own_id(faulty: httpx.Cl
     assert len({first.json()["id"], *(answer.json()["id"] for answer in extra)}) == 3
 
 
+@pytest.mark.parametrize("faulty", ["metadata-values-cut-at-255"], indirect=True)
+def test_any_long_metadata_value_is_cut_on_any_object(faulty: httpx.Client) -> None:
+    long = "ab" * 150  # 300 characters: valid
+    thread = faulty.post("/threads", json={"metadata": {"note": long, "short": "s"}}).json()
+    assert thread["metadata"] == {"note": long[:255], "short": "s"}
+    assert faulty.post("/threads", json={"metadata": {"note": "x" * 513}}).status_code == 400  # still validated
+
+
+@pytest.mark.parametrize("faulty", ["tools-come-back-sorted"], indirect=True)
+def test_tools_come_back_sorted_whatever_was_sent(faulty: httpx.Client) -> None:
+    tools = [{"type": "function", "function": {"name": "zeta"}}, {"type": "code_interpreter"}]
+    made = _assistant(faulty, tools=tools)
+    assert [t["type"] for t in made["tools"]] == ["code_interpreter", "function"]
+    assert [t["type"] for t in faulty.get(f"/assistants/{made['id']}").json()["tools"]] == [
+        "code_interpreter",
+        "function",
+    ]
+
+
+@pytest.mark.parametrize("faulty", ["name-limit-counts-bytes"], indirect=True)
+def test_a_name_within_the_limit_in_characters_but_not_in_bytes_is_refused(faulty: httpx.Client) -> None:
+    assert faulty.post("/assistants", json={"model": "m", "name": "ж" * 129}).status_code == 400  # 258 bytes
+    assert faulty.post("/assistants", json={"model": "m", "name": "z" * 256}).status_code == 200
+    made = _assistant(faulty, name="ok")
+    assert faulty.post(f"/assistants/{made['id']}", json={"name": "☃" * 100}).status_code == 400
+
+
 # ----------------------------------------------------------------------------- no fault crashes
 _BODIES = [
     b'{"model": "m", "temperature": NaN}',

@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("files", nargs="+", type=Path, help="conformance.json files; the first is the baseline run")
     compare.add_argument("--html", type=Path, help="write the side-by-side HTML here")
     compare.add_argument("--markdown", type=Path, help="write the Markdown table here (default: print it)")
+    compare.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        help="a column's name, once per file in order (default: each report's target URL)",
+    )
 
     checks = commands.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["markdown", "json"], default="markdown", help="default: markdown")
@@ -188,7 +194,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         if args.command == "compare":
             from assistants_conformance.commands.report import run_compare
 
-            return run_compare(args.files, html=args.html, markdown=args.markdown, out=out)
+            return run_compare(args.files, html=args.html, markdown=args.markdown, labels=args.label, out=out)
         if args.command == "checks":
             from assistants_conformance.commands.checks import run_checks
 

@@ -274,6 +274,16 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "Assistants reference: field limits",
     ),
     (
+        "VALID-ECHO-001",
+        Level.MUST,
+        "validation",
+        "A value at its documented limit (256-character name, 512-character description and metadata "
+        "values, 16 metadata pairs, 64-character keys, 128 tools) comes back exactly as sent, arrays in "
+        "the order sent, from create, from modify and on read-back.",
+        f"{_S}/CreateAssistantRequest",
+        "Assistants reference: create, modify, retrieve",
+    ),
+    (
         "VALID-002",
         Level.MUST,
         "validation",

@@ -69,23 +69,34 @@ def _same(path: Path) -> Path:
         return path.absolute()
 
 
-def run_compare(files: list[Path], *, html: Path | None, markdown: Path | None, out: TextIO) -> int:
+def run_compare(
+    files: list[Path], *, html: Path | None, markdown: Path | None, labels: list[str] | None = None, out: TextIO
+) -> int:
     """Exit 1 when two runs of one target show a regression, so CI can gate on it."""
-    from assistants_conformance.reporting.compare import matrix, render_compare_html, render_compare_markdown
+    from assistants_conformance.reporting.compare import (
+        evidence_links,
+        matrix,
+        render_compare_html,
+        render_compare_markdown,
+    )
 
     if len(files) < 2:
         raise UsageError("compare needs at least two reports")
+    if labels and len(labels) != len(files):
+        raise UsageError(f"--label is given {len(labels)} time(s) for {len(files)} report(s); give one per report")
     refuse_overwriting(files, [p for p in (html, markdown) if p is not None])
     reports = [load_report(f) for f in files]
-    text = render_compare_markdown(reports)
-    for path, content in ((html, render_compare_html(reports) if html else ""), (markdown, text)):
+    for path, content in (
+        (html, render_compare_html(reports, labels, evidence_links(files, html)) if html else ""),
+        (markdown, render_compare_markdown(reports, labels, evidence_links(files, markdown)) if markdown else ""),
+    ):
         if path is not None:
             try:
                 path.write_text(content, encoding="utf-8")
             except OSError as exc:
                 raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     if html is None and markdown is None:
-        print(text, file=out, end="")
+        print(render_compare_markdown(reports, labels), file=out, end="")
     found = matrix(reports)
     if found["same_target"]:
         print(

@@ -560,6 +560,62 @@ def _metadata_17(key: str) -> Fault:
     return before(trim)(key)
 
 
+@fault(
+    "metadata-values-cut-at-255",
+    "Metadata values are stored in a 255-character column that truncates silently: any value of 256 to 512 "
+    "characters (valid, so accepted) comes back cut, on every object that has metadata.",
+    "validation",
+    {"VALID-ECHO-001"},
+)
+def _metadata_cut(key: str) -> Fault:
+    def cut(req: Req) -> None:
+        body = req.json()
+        metadata = body.get("metadata") if req.method == "POST" and isinstance(body, dict) else None
+        if isinstance(metadata, dict) and any(isinstance(v, str) and 255 < len(v) <= 512 for v in metadata.values()):
+            body["metadata"] = {k: v[:255] if isinstance(v, str) and len(v) <= 512 else v for k, v in metadata.items()}
+            set_json_body(req, body)
+
+    return before(cut)(key)
+
+
+@fault(
+    "tools-come-back-sorted",
+    "An assistant's tools come back sorted by type and function name, not in the order sent (kept in a map).",
+    "validation",
+    {"VALID-ECHO-001"},
+)
+def _tools_sorted(key: str) -> Fault:
+    def order(tool: Any) -> tuple[str, str]:
+        if not isinstance(tool, dict):
+            return ("", "")
+        function = tool.get("function") if isinstance(tool.get("function"), dict) else {}
+        return (str(tool.get("type")), str(function.get("name", "")))
+
+    def sort(assistant: dict[str, Any]) -> None:
+        if isinstance(assistant.get("tools"), list):
+            assistant["tools"] = sorted(assistant["tools"], key=order)
+
+    return on_objects("assistant", sort)(key)
+
+
+@fault(
+    "name-limit-counts-bytes",
+    "The 256-character limit on names is checked in UTF-8 bytes: a name at the limit with non-ASCII "
+    "characters is refused on create and modify.",
+    "validation",
+    {"VALID-001"},
+)
+def _name_bytes(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        body = json_post(req, "/v1/assistants") or json_post(req, ASSISTANT)
+        name = body.get("name") if body is not None else None
+        if isinstance(name, str) and len(name) <= 256 < len(name.encode("utf-8", "surrogatepass")):
+            return error(400, "name is too long", "name")
+        return None
+
+    return before(refuse)(key)
+
+
 @fault("temperature-3-accepted", "A temperature above 2 is clamped instead of refused.", "validation", {"VALID-002"})
 def _temperature_clamped(key: str) -> Fault:
     def clamp(req: Req) -> None:

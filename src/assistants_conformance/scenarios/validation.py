@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from assistants_conformance.context import Context
 from assistants_conformance.target import Response
 
+CHECKS = ("VALID-001", "VALID-ECHO-001", "VALID-002", "VALID-003", "VALID-004", "VALID-005")
+# Limits count characters: the non-ASCII tails make a server that counts UTF-8 bytes refuse them.
+NAME, DESCRIPTION, VALUE = "n" * 253 + "é☃ü", "d" * 509 + "é☃ü", "v" * 509 + "é☃ü"
+TOOLS = [{"type": "function", "function": {"name": f"tool_{i:03d}"}} for i in range(128)]
+
 CASES: list[tuple[str, str, Any, Any]] = [
-    ("name", "name", "n" * 256, "n" * 257),
-    ("description", "description", "d" * 512, "d" * 513),
-    ("metadata pairs", "metadata", {f"k{i}": "v" for i in range(16)}, {f"k{i}": "v" for i in range(17)}),
-    ("metadata key", "metadata", {"k" * 64: "v"}, {"k" * 65: "v"}),
-    ("metadata value", "metadata", {"k": "v" * 512}, {"k": "v" * 513}),
-    ("tools", "tools", [{"type": "code_interpreter"}] * 128, [{"type": "code_interpreter"}] * 129),
+    ("name", "name", NAME, "n" * 257),
+    ("description", "description", DESCRIPTION, "d" * 513),
+    ("metadata pairs", "metadata", {f"k{i:02d}": f"value {i}" for i in range(16)}, {f"k{i}": "v" for i in range(17)}),
+    ("metadata key", "metadata", {"k" * 63 + "é": "v"}, {"k" * 65: "v"}),
+    ("metadata value", "metadata", {"k": VALUE}, {"k": "v" * 513}),
+    ("tools", "tools", TOOLS, [{"type": "code_interpreter"}] * 129),
     ("temperature", "temperature", 2, 2.01),
     ("top_p", "top_p", 1, 1.01),
     ("reasoning_effort", "reasoning_effort", "low", "extreme"),
@@ -24,6 +30,15 @@ CASES: list[tuple[str, str, Any, Any]] = [
         [{"type": "function", "function": {"name": "bad name"}}],
     ),
 ]
+# What a modify sends for the echo: another value at the same limit (a reversed list, so an
+# order the server does not keep shows).
+CHANGED: dict[str, Any] = {
+    "name": "m" * 253 + "☃üé",
+    "description": "e" * 509 + "☃üé",
+    "metadata pairs": {f"k{i:02d}": f"changed {i}" for i in range(16)},
+    "metadata value": {"k": "w" * 509 + "☃üé"},
+    "tools": TOOLS[::-1],
+}
 
 
 def run(ctx: Context) -> None:
@@ -36,6 +51,8 @@ def run(ctx: Context) -> None:
             f"{label} at its documented limit was refused with {accepted.status}",
             accepted,
         )
+        if accepted.ok and label in CHANGED:
+            _echo(ctx, label, field, good, accepted)
         refused = _create(ctx, {"model": ctx.model, field: bad, **extra})
         ok = ctx.expect(
             "VALID-002",
@@ -65,6 +82,57 @@ def run(ctx: Context) -> None:
         f"an unknown field was answered {unknown.status}; expected 400 (request bodies are closed)",
         unknown,
     )
+
+
+def _echo(ctx: Context, label: str, field: str, sent: Any, created: Response) -> None:
+    """The value at its limit, exactly, from create; then another from modify, and on read-back."""
+    made = created.object()
+    ctx.expect(
+        "VALID-ECHO-001",
+        made.get(field) == sent,
+        f"createAssistant with {label} at its limit answered another `{field}`: {_difference(sent, made.get(field))}",
+        created,
+    )
+    if not isinstance(made.get("id"), str):
+        return
+    path = f"/assistants/{quote(made['id'], safe='')}"
+    changed = CHANGED[label]
+    modified = ctx.call("POST", path, json_body={field: changed})
+    if not modified.ok:
+        ctx.expect(
+            "VALID-ECHO-001", False, f"modifyAssistant of {label} at its limit answered {modified.status}", modified
+        )
+        return
+    ctx.expect(
+        "VALID-ECHO-001",
+        modified.object().get(field) == changed,
+        f"modifyAssistant of {label} at its limit answered a different `{field}`: "
+        f"{_difference(changed, modified.object().get(field))}",
+        modified,
+    )
+    reread = ctx.call("GET", path)
+    ctx.expect(
+        "VALID-ECHO-001",
+        reread.ok and reread.object().get(field) == changed,
+        f"getAssistant after modifying {label} answered {reread.status} with a different `{field}`: "
+        f"{_difference(changed, reread.object().get(field))}",
+        reread,
+    )
+
+
+def _difference(sent: Any, got: Any) -> str:
+    """What changed, in a line: a shortened string, an order, a missing key."""
+    if isinstance(sent, str) and isinstance(got, str):
+        at = next((i for i, (a, b) in enumerate(zip(sent, got, strict=False)) if a != b), min(len(sent), len(got)))
+        return f"{len(sent)} characters sent, {len(got)} returned, first difference at {at}"
+    if isinstance(sent, list) and isinstance(got, list):
+        if sorted(map(repr, sent)) == sorted(map(repr, got)):
+            return f"the same {len(sent)} items in another order"
+        return f"{len(sent)} items sent, {len(got)} returned"
+    if isinstance(sent, dict) and isinstance(got, dict):
+        changed = sorted(k for k in sent if sent.get(k) != got.get(k))
+        return f"{len(changed)} of {len(sent)} pairs differ (e.g. {changed[:2]})"
+    return f"sent a {type(sent).__name__}, got {str(got)[:60]!r}"
 
 
 def _create(ctx: Context, body: dict[str, Any]) -> Response:
