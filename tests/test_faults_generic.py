@@ -3,6 +3,7 @@ sends (so a generic detector such as Schemathesis has the same chance to meet it
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -145,6 +146,39 @@ def test_a_name_within_the_limit_in_characters_but_not_in_bytes_is_refused(fault
     assert faulty.post("/assistants", json={"model": "m", "name": "z" * 256}).status_code == 200
     made = _assistant(faulty, name="ok")
     assert faulty.post(f"/assistants/{made['id']}", json={"name": "☃" * 100}).status_code == 400
+
+
+def _streamed_runs(client: httpx.Client) -> list[dict[str, Any]]:
+    assistant = _assistant(client, name="any")
+    body = {"assistant_id": assistant["id"], "stream": True, "thread": {"messages": [{"role": "user", "content": "q"}]}}
+    text = client.post("/threads/runs", json=body).text
+    return [
+        json.loads(line[6:])
+        for line in text.splitlines()
+        if line.startswith("data: {") and '"object": "thread.run"' in line.replace('":"', '": "')
+    ]
+
+
+@pytest.mark.parametrize("faulty", ["usage-reported-while-running"], indirect=True)
+def test_every_unfinished_run_reports_usage(faulty: httpx.Client) -> None:
+    runs = _streamed_runs(faulty)
+    unfinished = [r for r in runs if r["status"] in ("queued", "in_progress")]
+    assert unfinished
+    assert all(r["usage"] is not None for r in unfinished)
+
+
+@pytest.mark.parametrize("faulty", ["completed-without-completed-at"], indirect=True)
+def test_every_completed_run_lacks_its_timestamp(faulty: httpx.Client) -> None:
+    done = [r for r in _streamed_runs(faulty) if r["status"] == "completed"]
+    assert done
+    assert all(r["completed_at"] is None for r in done)
+
+
+@pytest.mark.parametrize("faulty", ["null-ids-as-empty-strings"], indirect=True)
+def test_any_manual_message_carries_empty_ids(faulty: httpx.Client) -> None:
+    thread = faulty.post("/threads", json={}).json()
+    message = faulty.post(f"/threads/{thread['id']}/messages", json={"role": "user", "content": "hello"}).json()
+    assert (message["run_id"], message["assistant_id"]) == ("", "")
 
 
 # ----------------------------------------------------------------------------- no fault crashes

@@ -19,6 +19,7 @@ from assistants_conformance.faults.catalogue import (
     json_answer,
     json_post,
     on_objects,
+    rewrite_objects,
 )
 from assistants_conformance.faults.middleware import Fault, Req, Res, answer, error, set_json, set_json_body
 
@@ -805,6 +806,68 @@ def _stream_as_json(key: str) -> Fault:
             set_json_body(req, body)
 
     return before(unstream)(key)
+
+
+def _on_runs_everywhere(change: Callable[[dict[str, Any]], None]) -> Callable[[str], Fault]:
+    """Apply `change` to every run a client sees: JSON answers (alone or in lists) and run events."""
+
+    def rewrite(req: Req, res: Res) -> None:
+        if res.headers.get("content-type", "").startswith("text/event-stream"):
+            frames = sse.parse(res.body)
+            for frame in frames:
+                data = frame.json() if (frame.event or "").startswith("thread.run.") else None
+                if isinstance(data, dict) and data.get("object") == "thread.run":
+                    change(data)
+                    frame.set_json(data)
+            res.body = sse.serialise(frames)
+        else:
+            rewrite_objects(res, "thread.run", change)
+
+    return after(rewrite)
+
+
+@fault(
+    "usage-reported-while-running",
+    "Runs report token usage from the start (counted as they go) instead of null until a terminal status.",
+    "runs",
+    {"RESP-SCHEMA-001", "STREAM-SCHEMA-001"},
+)
+def _live_usage(key: str) -> Fault:
+    def count(run: dict[str, Any]) -> None:
+        if run.get("status") in ("queued", "in_progress", "requires_action", "cancelling") and run.get("usage") is None:
+            run["usage"] = {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1}
+
+    return _on_runs_everywhere(count)(key)
+
+
+@fault(
+    "completed-without-completed-at",
+    "A completed run carries `completed_at: null` (the column is never written on completion).",
+    "runs",
+    {"RESP-SCHEMA-001", "STREAM-SCHEMA-001"},
+)
+def _no_completed_at(key: str) -> Fault:
+    def forget(run: dict[str, Any]) -> None:
+        if run.get("status") == "completed":
+            run["completed_at"] = None
+
+    return _on_runs_everywhere(forget)(key)
+
+
+@fault(
+    "null-ids-as-empty-strings",
+    'Messages carry `run_id: ""` and `assistant_id: ""` where there is none (a language\'s zero-value '
+    "string serialised instead of null).",
+    "threads",
+    {"RESP-SCHEMA-001"},
+)
+def _empty_ids(key: str) -> Fault:
+    def zero(message: dict[str, Any]) -> None:
+        for name in ("run_id", "assistant_id"):
+            if message.get(name) is None:
+                message[name] = ""
+
+    return on_objects("thread.message", zero)(key)
 
 
 # ----------------------------------------------------------------------------- found by the property phase

@@ -57,6 +57,8 @@ class RunState:
 class RunEngine:
     def __init__(self, store: Store, pace: float = 0.0) -> None:
         self.store = store
+        # Prompt tokens of runs paused in requires_action (their usage stays null until the end).
+        self._paused_tokens: dict[str, int] = {}
         self.pace = pace
         self._active: dict[str, RunState] = {}
 
@@ -168,7 +170,7 @@ class RunEngine:
         named = [(call["function"]["name"], outputs[call["id"]]) for call in calls]
         plan = plan_run(run, messages, tool_outputs=named)
         state.pace = SLOW_PACE if plan.slow else state.pace
-        state.prompt_tokens = (run.get("usage") or {}).get("prompt_tokens", 0) + plan.prompt_tokens
+        state.prompt_tokens = self._paused_tokens.pop(run["id"], 0) + plan.prompt_tokens
         await self._tick(state)
         run["status"] = "in_progress"
         self._emit(state, "thread.run.in_progress", run)
@@ -290,7 +292,8 @@ class RunEngine:
             )
         run["status"] = "requires_action"
         run["required_action"] = {"type": "submit_tool_outputs", "submit_tool_outputs": {"tool_calls": required}}
-        run["usage"] = objects.usage(state.prompt_tokens, 0)
+        run["usage"] = None  # "null if the run is not in a terminal state": counted on, reported at the end
+        self._paused_tokens[run["id"]] = state.prompt_tokens
         self._emit(state, "thread.run.requires_action", run)
 
     def _step_delta(self, state: RunState, step: dict[str, Any], call: dict[str, Any]) -> None:
