@@ -92,7 +92,7 @@ def test_a_report_dir_that_cannot_hold_the_report_is_refused_before_the_run(
     afile.write_text("x")
     code, text = _run(["run", "--base-url", UNREACHABLE, "--report-dir", str(afile)], capsys)
     assert code == 2
-    assert "cannot create it" in text
+    assert "is a file, not a folder" in text
     blocked = tmp_path / "reports"
     (blocked / "conformance.json").mkdir(parents=True)
     code, text = _run(["run", "--base-url", UNREACHABLE, "--report-dir", str(blocked)], capsys)

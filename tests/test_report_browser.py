@@ -37,26 +37,17 @@ def chromium() -> str:
     return found
 
 
+def _dump_dom(chromium: str, tmp_path: Path, page: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The page's DOM after its scripts ran, from a headless Chromium with a profile of its own."""
+    argv = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *flags, "--dump-dom", page.as_uri()]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+
 def test_report_renders_inert_and_offline(chromium: str, written: Path, tmp_path: Path) -> None:  # noqa: F811
     """Scripts from the target never run; the page asks for nothing over the network; no console errors."""
     page = written / "conformance.html"
     netlog = tmp_path / "net.json"
-    done = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--enable-logging=stderr",
-            "--v=0",
-            f"--log-net-log={netlog}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _dump_dom(chromium, tmp_path, page, "--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}")
     assert done.returncode == 0, done.stderr[-2000:]
     dom = done.stdout
     assert "PWNED" not in re.search(r"<title>([^<]*)", dom).group(1)  # type: ignore[union-attr]
@@ -101,21 +92,7 @@ def test_the_verdict_and_the_first_failure_fit_a_laptop_screen(
     first["where"] = "data/" + "z" * 400
     page = tmp_path / "measured.html"
     page.write_text(render_html(saved).replace("</body>", MEASURE, 1))
-    done = subprocess.run(
-        [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=1280,800",
-            "--hide-scrollbars",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = _dump_dom(chromium, tmp_path, page, "--window-size=1280,800", "--hide-scrollbars")
     assert done.returncode == 0, done.stderr[-2000:]
     found = re.search(r"data-layout=\"([^\"]+)\"", done.stdout)
     assert found, "the measuring script did not run"

@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-examples", type=int, default=10, help="for our property phase and Schemathesis (default: 10)"
     )
     detection.add_argument(
-        "--jobs", type=int, default=2, help="Schemathesis runs at once (default 2; our runs go one at a time)"
+        "--jobs", type=int, default=2, help="runs at once, each in its own process for our suite (default: 2)"
     )
     detection.add_argument(
         "--report-dir", type=Path, default=Path("reports"), help="where detection.json/.html go (default: reports)"

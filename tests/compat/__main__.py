@@ -278,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"compat: {len(implementations)} implementation(s), cache {args.cache}", flush=True)
 
     outcomes: list[Outcome] = []
-    reference = Outcome("reference server (bundled)", "this tree", "", "checked")
+    reference = Outcome("reference server (bundled)", "", "", "checked")
     print("reference server (bundled)", flush=True)
     tick = time.monotonic()
     ref_dir = args.reports / "compat" / "reference"
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8",
     )
     if len(checked) >= 2:
-        labels = [arg for o in checked for arg in ("--label", f"{o.name} {o.version}")]
+        labels = [arg for o in checked for arg in ("--label", f"{o.name} {o.version}".strip())]
         subprocess.run(
             [
                 COMMAND,

@@ -7,6 +7,7 @@ nothing on the clean server; 1 otherwise. The Schemathesis columns are measureme
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
@@ -20,6 +21,7 @@ from assistants_conformance.detection.matrix import (
     schemathesis_cell,
     selected,
     suite_cell,
+    suite_cell_named,
 )
 from assistants_conformance.detection.report import matrix_to_dict, render_html
 from assistants_conformance.errors import UsageError
@@ -54,9 +56,16 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
             vendor.status = ours.status
 
     progress(f"our suite: {len(faults)} faults + the clean server (seed {seed}, {examples} examples)")
-    # One at a time: the property phase runs Hypothesis, whose seeded generation is only
-    # reproducible (and only thread-safe) with one test running in the process.
-    fill(suite, lambda spec: suite_cell(spec, seed=seed, max_examples=examples), faults, 1, progress)
+    # In --jobs worker processes: the property phase runs Hypothesis, whose seeded generation is
+    # only reproducible (and only thread-safe) with one test running in a process.
+    fill(
+        suite,
+        lambda spec: suite_cell(spec, seed=seed, max_examples=examples),
+        faults,
+        args.jobs,
+        progress,
+        by_name=functools.partial(suite_cell_named, seed=seed, max_examples=examples),
+    )
     for column, document in ((ours, spec_path()), (vendor, args.vendor_spec)):
         if column.ran and document is not None:
             progress(f"{column.title}: {len(faults)} faults + the clean server")

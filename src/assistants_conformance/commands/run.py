@@ -109,6 +109,8 @@ def _numbers(args: argparse.Namespace) -> None:
 def _writable(directory: Path) -> None:
     """The report directory and its four files are proven writable before a single request, so a
     whole run is never spent to find its results cannot be kept."""
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--report-dir {directory} is a file, not a folder; name a folder for the reports")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -185,6 +187,8 @@ def write_json(result: RunResult, directory: Path, *, secrets: Iterable[str]) ->
     """conformance.json and its three views; every secret (the key, URL userinfo, --header values)
     is scrubbed from each file's text as a last line of defence behind the Target's redaction."""
     secrets = list(secrets)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--report-dir {directory} is a file, not a folder; name a folder for the reports")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -10,12 +10,13 @@ no check IDs of ours to name, and it already fails on the clean server for reaso
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,12 @@ def suite_cell(spec: FaultSpec | None, *, seed: int, max_examples: int) -> Cell:
     )
 
 
+def suite_cell_named(name: str | None, *, seed: int, max_examples: int) -> Cell:
+    """`suite_cell` by fault name: what a worker process is handed (a name pickles; a fault's
+    closures need not)."""
+    return suite_cell(FAULTS[name] if name else None, seed=seed, max_examples=max_examples)
+
+
 def schemathesis_failures(
     document: Path, base_url: str, *, seed: int, max_examples: int
 ) -> tuple[list[str], str, bool]:
@@ -191,15 +198,28 @@ def fill(
     faults: list[FaultSpec],
     jobs: int,
     progress: Callable[[str], None] = lambda line: None,
+    *,
+    by_name: Callable[[str | None], Cell] | None = None,
 ) -> None:
-    """Measure the clean server, then every fault (`jobs` at a time); the column's wall time covers both."""
+    """Measure the clean server, then every fault (`jobs` at a time); the column's wall time covers
+    both. With `by_name` (a picklable function of a fault's name) the faults run in `jobs` worker
+    processes: our run drives Hypothesis, which is neither thread-safe nor reproducible with two
+    tests in one process, but is both in processes of their own."""
     began = time.monotonic()
     column.clean = measure(None)
     progress(f"  clean server: {len(column.clean.fired)} finding(s), {column.clean.seconds} s")
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for n, (spec, cell) in enumerate(zip(faults, pool.map(measure, faults), strict=True), 1):
-            column.cells[spec.name] = cell
-            progress(f"  [{n}/{len(faults)}] {spec.name}: {len(cell.fired)} finding(s), {cell.seconds} s")
+    if by_name is not None and jobs > 1:
+        context = multiprocessing.get_context("spawn")  # no threads or servers inherited from this process
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as processes:
+            cells = processes.map(by_name, [spec.name for spec in faults])
+            for n, (spec, cell) in enumerate(zip(faults, cells, strict=True), 1):
+                column.cells[spec.name] = cell
+                progress(f"  [{n}/{len(faults)}] {spec.name}: {len(cell.fired)} finding(s), {cell.seconds} s")
+    else:
+        with ThreadPoolExecutor(max_workers=max(1, jobs) if by_name is None else 1) as pool:
+            for n, (spec, cell) in enumerate(zip(faults, pool.map(measure, faults), strict=True), 1):
+                column.cells[spec.name] = cell
+                progress(f"  [{n}/{len(faults)}] {spec.name}: {len(cell.fired)} finding(s), {cell.seconds} s")
     column.wall_s = time.monotonic() - began
 
 

@@ -3,6 +3,7 @@ ones only generated requests reach."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,18 @@ from assistants_conformance.faults.catalogue import (
     rewrite_objects,
 )
 from assistants_conformance.faults.middleware import Fault, Req, Res, answer, error, set_json, set_json_body
+
+
+def _answer_gets_from(pattern: re.Pattern[str], held: dict[str, Any]) -> Callable[[Req], Res | None]:
+    """A GET of an object the fault holds (by the id `pattern` captures) is answered from it."""
+
+    def serve(req: Req) -> Res | None:
+        found = pattern.match(req.path)
+        if found and req.method == "GET" and found.group(1) in held:
+            return answer(200, held[found.group(1)])
+        return None
+
+    return serve
 
 
 # ----------------------------------------------------------------------------- auth
@@ -238,12 +251,6 @@ def _drop_temperature(key: str) -> Fault:
 def _stale_get(key: str) -> Fault:
     cached: dict[str, Any] = {}
 
-    def serve_cached(req: Req) -> Res | None:
-        found = ASSISTANT.match(req.path)
-        if found and req.method == "GET" and found.group(1) in cached:
-            return answer(200, cached[found.group(1)])
-        return None
-
     def remember(req: Req, res: Res) -> None:
         body = json_answer(res)
         found = ASSISTANT.match(req.path)
@@ -252,7 +259,7 @@ def _stale_get(key: str) -> Fault:
         elif res.status == 200 and isinstance(body, dict) and body.get("object") == "assistant":
             cached.setdefault(body["id"], body)
 
-    return Fault("", before=serve_cached, after=remember)
+    return Fault("", before=_answer_gets_from(ASSISTANT, cached), after=remember)
 
 
 @fault(
@@ -305,12 +312,6 @@ def _soft_delete(key: str) -> Fault:
     seen: dict[str, Any] = {}
     deleted: dict[str, Any] = {}
 
-    def serve_ghost(req: Req) -> Res | None:
-        found = ASSISTANT.match(req.path)
-        if found and req.method == "GET" and found.group(1) in deleted:
-            return answer(200, deleted[found.group(1)])
-        return None
-
     def remember(req: Req, res: Res) -> None:
         found = ASSISTANT.match(req.path)
         if found and req.method == "GET" and res.status == 200:
@@ -318,7 +319,7 @@ def _soft_delete(key: str) -> Fault:
         if found and req.method == "DELETE" and res.status == 200 and found.group(1) in seen:
             deleted[found.group(1)] = seen[found.group(1)]
 
-    return Fault("", before=serve_ghost, after=remember)
+    return Fault("", before=_answer_gets_from(ASSISTANT, deleted), after=remember)
 
 
 @fault(
@@ -375,12 +376,6 @@ def _thread_survives(key: str) -> Fault:
     seen: dict[str, Any] = {}
     deleted: dict[str, Any] = {}
 
-    def serve_ghost(req: Req) -> Res | None:
-        found = THREAD.match(req.path)
-        if found and req.method == "GET" and found.group(1) in deleted:
-            return answer(200, deleted[found.group(1)])
-        return None
-
     def remember(req: Req, res: Res) -> None:
         found = THREAD.match(req.path)
         if found and req.method == "GET" and res.status == 200:
@@ -388,7 +383,7 @@ def _thread_survives(key: str) -> Fault:
         if found and req.method == "DELETE" and res.status == 200 and found.group(1) in seen:
             deleted[found.group(1)] = seen[found.group(1)]
 
-    return Fault("", before=serve_ghost, after=remember)
+    return Fault("", before=_answer_gets_from(THREAD, deleted), after=remember)
 
 
 def _strip_query(name: str, when: Callable[[str], bool] = lambda v: True) -> Callable[[str], Fault]:

@@ -3,7 +3,8 @@
 Run with the mock's own venv: `python openai_responses_http.py PORT`. Every request is handed to
 the mock's router as the OpenAI client would send it to https://api.openai.com/v1 and its answer
 is returned as it is; a request no route of the mock matches answers what the mock has no route
-for: 404 with the error envelope. Nothing else is added, so every verdict is the mock's own.
+for: 404 with the error envelope; an exception the mock raises (on input it cannot take) becomes
+the 500 any ASGI server answers. Nothing else is added, so every verdict is the mock's own.
 """
 
 from __future__ import annotations
