@@ -181,6 +181,17 @@ def test_any_manual_message_carries_empty_ids(faulty: httpx.Client) -> None:
     assert (message["run_id"], message["assistant_id"]) == ("", "")
 
 
+@pytest.mark.parametrize("faulty", ["user-messages-credited-to-the-assistant"], indirect=True)
+def test_after_any_run_user_messages_read_back_as_the_assistants(faulty: httpx.Client) -> None:
+    assistant = _assistant(faulty)
+    thread = faulty.post("/threads", json={}).json()
+    mine = faulty.post(f"/threads/{thread['id']}/messages", json={"role": "user", "content": "anything"}).json()
+    assert mine["assistant_id"] is None
+    run = faulty.post(f"/threads/{thread['id']}/runs", json={"assistant_id": assistant["id"]}).json()
+    again = faulty.get(f"/threads/{thread['id']}/messages/{mine['id']}").json()
+    assert (again["assistant_id"], again["run_id"]) == (assistant["id"], run["id"])
+
+
 # ----------------------------------------------------------------------------- no fault crashes
 _BODIES = [
     b'{"model": "m", "temperature": NaN}',

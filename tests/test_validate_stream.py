@@ -127,6 +127,7 @@ ERROR_CASES: list[tuple[str, str, Mutation]] = [
     ),
     ("STREAM-RUN-003", "text", _drop("thread.run.completed")),
     ("STREAM-RUN-005", "text", _move_before("thread.run.completed", "thread.message.completed")),
+    ("STREAM-RUN-005", "text", _move_before("thread.run.step.created", "thread.run.in_progress")),  # while queued
     ("STREAM-STATUS-001", "text", _set("thread.run.in_progress", lambda d: d.update(status="queued"))),
     ("STREAM-STATUS-001", "text", _set("thread.message.completed", lambda d: d.update(status="in_progress"))),
     (

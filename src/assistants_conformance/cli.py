@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     har.add_argument("file", help="a HAR file exported from a browser, proxy or SDK log")
 
     detection = commands.add_parser("detection", help="the faulty servers met by this suite and by plain Schemathesis")
-    detection.add_argument("--faults", default="all", help="comma-separated fault names (default: all)")
+    detection.add_argument("--faults", default="all", help="comma-separated fault names, or none (default: all)")
     detection.add_argument(
         "--vendor-spec", type=Path, help="the vendor's published OpenAPI document, for a plain-Schemathesis column"
     )
@@ -109,6 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detection.add_argument(
         "--jobs", type=int, default=2, help="runs at once, each in its own process for our suite (default: 2)"
+    )
+    detection.add_argument(
+        "--mutants",
+        action="store_true",
+        help="also run the mutants derived from the contract and report the mutation score (default: off)",
+    )
+    detection.add_argument(
+        "--mutants-sample",
+        type=int,
+        metavar="N",
+        help="run a stratified sample of N mutants per operator instead of all (default: all, about 3000)",
     )
     detection.add_argument(
         "--report-dir", type=Path, default=Path("reports"), help="where detection.json/.html go (default: reports)"

@@ -58,6 +58,33 @@ def _normalise(text: str) -> str:
     return _OBJECT_ID.sub(r"\1_*", _INDEX.sub(lambda m: "[*]" if m.group().startswith("[") else "*", text))
 
 
+# What never changes of an object once it was answered: its identity, and for a run the settings
+# it was created with (modifyRun changes only metadata), for a message who wrote it and with what.
+_BASE = ("object", "created_at")
+IDENTITY: dict[str, tuple[str, ...]] = {
+    "assistant": _BASE,
+    "thread": _BASE,
+    "thread.message": (*_BASE, "thread_id", "assistant_id", "run_id", "role", "attachments"),
+    "thread.run": (
+        *_BASE,
+        "thread_id",
+        "assistant_id",
+        "model",
+        "instructions",
+        "tools",
+        "tool_choice",
+        "temperature",
+        "top_p",
+        "max_prompt_tokens",
+        "max_completion_tokens",
+        "truncation_strategy",
+        "response_format",
+        "parallel_tool_calls",
+    ),
+    "thread.run.step": (*_BASE, "thread_id", "assistant_id", "run_id", "type"),
+}
+
+
 class Context:
     def __init__(
         self,
@@ -95,6 +122,8 @@ class Context:
         self.events: dict[str, int] = defaultdict(int)
         self.timings: dict[str, list[float]] = defaultdict(list)
         self.router = Router(get_contract())
+        # id → the identity fields of the object as first answered (RESP-IDENTITY-001).
+        self._identity: dict[str, dict[str, Any]] = {}
 
     @property
     def tag(self) -> dict[str, str]:
@@ -114,9 +143,37 @@ class Context:
             self._judge(*retried)
         self._judge(method, url, response.status, response.headers, response.content, response.exchange)
         route = self._operation(method, url)
+        if response.ok and response.headers.get("content-type", "").startswith("application/json"):
+            self._same_identity(response, route)
         self.coverage[route][str(response.status)] += 1
         self.timings[route].append(time.monotonic() - began)
         return response
+
+    def _same_identity(self, response: Response, operation: str) -> None:
+        """Every object an answer shows agrees with how it was first answered on the fields that
+        never change: a stale cache, a join that mixes rows or a serialiser that rewrites a field
+        shows only here."""
+        body = response.json()
+        page = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
+        for item in page if isinstance(page, list) else [body]:
+            if not (isinstance(item, dict) and isinstance(item.get("id"), str) and item.get("object") in IDENTITY):
+                continue
+            now = {name: item[name] for name in IDENTITY[item["object"]] if name in item}
+            if item["object"] == "thread.message" and item.get("status") == "completed":
+                now["content (once completed)"] = item.get("content")  # a finished message's text is final
+            with self._lock:
+                first = self._identity.setdefault(item["id"], now)
+            self.judged("RESP-IDENTITY-001", operation)
+            for name in sorted(set(first) & set(now)):
+                if first[name] != now[name]:
+                    self.add_finding(
+                        "RESP-IDENTITY-001",
+                        f"{operation}: {item['object']} {item['id']} has {name} {str(now[name])[:80]!r}; it was "
+                        f"first answered with {str(first[name])[:80]!r}",
+                        name,
+                        "#/components/schemas",
+                        exchange=response.exchange,
+                    )
 
     def judged(self, check: str, operation: str) -> None:
         """Record that `check` had something to judge in an answer of `operation`."""

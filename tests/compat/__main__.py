@@ -258,6 +258,37 @@ def run_one(impl: Implementation, args: argparse.Namespace, places: dict[str, st
     return outcome
 
 
+def _gist(message: str) -> str:
+    """A finding's rule without the operations it was seen in, short enough for a table cell."""
+    seen = message.rfind("(HTTP ")  # "createThread (HTTP 200), … and 3 more: <the rule>"
+    colon = message.find(": ", seen) if seen >= 0 else -1
+    text = (message[colon + 2 :] if colon >= 0 else message).replace("|", "/")
+    return text if len(text) <= 80 else text[:79].rsplit(" ", 1)[0] + " …"
+
+
+def snapshot(outcomes: list[Outcome]) -> str:
+    """The README's table: each implementation's verdict and its most frequent MUST failures."""
+    lines = [
+        "| implementation | verdict | MUST checks failed | most frequent failures (count) |",
+        "|---|---|---:|---|",
+    ]
+    for o in outcomes:
+        top = ""
+        if o.report:
+            report = json.loads(Path(o.report).read_text(encoding="utf-8"))
+            failed = [c for c in report["checks"] if c["outcome"] == "failed" and c["level"] == "MUST"]
+            failed = sorted(failed, key=lambda c: -sum(f.get("count", 1) for f in c["findings"]))[:3]
+            counts = [sum(f.get("count", 1) for f in c["findings"]) for c in failed]
+            top = "; ".join(
+                f"`{c['id']}` {_gist(c['findings'][0]['message'])} ({n} times)"
+                for c, n in zip(failed, counts, strict=True)
+            )
+        name = f"[{o.name} {o.version}]({o.homepage})" if o.homepage else f"{o.name} {o.version}".strip()
+        verdict = o.verdict or f"{o.status}: {o.reason}"
+        lines.append(f"| {name} | {verdict} | {len(o.failed_must)} | {top} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make compat", description=__doc__.split("\n\n")[0])
     cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
@@ -317,13 +348,14 @@ def main(argv: list[str] | None = None) -> int:
             check=False,
             stdout=subprocess.DEVNULL,
         )
+    (args.reports / "compat-snapshot.md").write_text(snapshot(outcomes), encoding="utf-8")
     print(f"\n{'implementation':<34} {'verdict':<16} {'MUST failed':>11} {'time':>8}")
     for o in outcomes:
         shown = o.verdict or o.status
         print(f"{o.name + ' ' + o.version:<34} {shown:<16} {len(o.failed_must):>11} {o.seconds:>7.0f}s")
         if o.reason:
             print(f"    {o.reason}")
-    print(f"\nwrote {args.reports / 'compat.html'}, compat.md and {compat_json.name}")
+    print(f"\nwrote {args.reports / 'compat.html'}, compat.md, compat-snapshot.md and {compat_json.name}")
     return 0
 
 

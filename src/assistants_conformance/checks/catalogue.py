@@ -92,6 +92,17 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "#/components/schemas/UnixTime",
         "API reference: `created_at` … the Unix timestamp (in seconds)",
     ),
+    (
+        "RESP-IDENTITY-001",
+        Level.MUST,
+        "response",
+        "What never changes of an object is the same in every answer that shows it (create, get, list, "
+        "modify, cancel, submit): its `object`, `created_at` and the ids of its thread, assistant and run; "
+        "a run's creation settings (model, instructions, tools, sampling, limits); a message's role, "
+        "attachments and, once completed, its content; a step's type.",
+        "#/components/schemas",
+        "API reference: the object's fields",
+    ),
     # ---------------------------------------------------------------- framing (SSE)
     (
         "SSE-UTF8-001",

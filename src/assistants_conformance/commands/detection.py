@@ -11,7 +11,8 @@ import functools
 import json
 import logging
 import sys
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from assistants_conformance.contract import spec_path
 from assistants_conformance.detection.matrix import (
@@ -99,8 +100,88 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
             )
         else:
             progress(f"{column.title}: {column.status}")
+    if args.mutants:
+        mutation_run(args, progress)
     missed = [name for name, cell in suite.cells.items() if not cell.detected]
     if missed:
         progress(f"our suite missed (or did not fire every named check for): {', '.join(missed)}")
     progress(f"wrote {args.report_dir / 'detection.html'} and detection.json")
     return 0 if not missed and suite.clean is not None and not suite.clean.fired else 1
+
+
+def mutation_run(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, object]:
+    """Every mutant (or a stratified sample) against the reference server, in --jobs processes;
+    writes mutants.json (each mutant with its verdict) and mutants.md (the score and survivors)."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from assistants_conformance.detection.mutants import generate, run_mutant, sample, score
+
+    if args.mutants_sample is not None and args.mutants_sample < 1:
+        raise UsageError("--mutants-sample must be at least 1")
+    every = generate()
+    chosen = sample(every, args.mutants_sample)
+    progress(f"mutants: {len(chosen)} of {len(every)} ({args.jobs} processes)")
+    began = time.monotonic()
+    results = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
+        job = functools.partial(run_mutant, seed=args.seed)
+        for n, result in enumerate(pool.map(job, [m.id for m in chosen], chunksize=4), 1):
+            results.append(result)
+            if n % 25 == 0 or n == len(chosen):
+                killed = sum(r.verdict == "killed" for r in results)
+                progress(f"  [{n}/{len(chosen)}] {killed} killed so far, {time.monotonic() - began:.0f} s")
+    summary = score(results)
+    record = {
+        "generated": len(every),
+        "run": len(chosen),
+        "sample_per_operator": args.mutants_sample,
+        "wall_s": round(time.monotonic() - began, 1),
+        "equivalence_rule": "the mutant met its target but changed no byte the server sent",
+        "kill_rule": "some check failed, warned or errored (the run's default scenarios, property phase off)",
+        "score": summary,
+        "mutants": [r.to_dict() for r in results],
+    }
+    args.report_dir.mkdir(parents=True, exist_ok=True)
+    (args.report_dir / "mutants.json").write_text(json.dumps(record, indent=2) + "\n")
+    (args.report_dir / "mutants.md").write_text(_mutants_markdown(record))
+    overall = summary["overall"]
+    progress(
+        f"mutation score: {overall['score']} ({overall['killed']} killed, {overall['survived']} survived, "
+        f"{overall['equivalent']} equivalent, {overall['unreached']} unreached) in {record['wall_s']} s; "
+        "wrote mutants.json and mutants.md"
+    )
+    return record
+
+
+def _mutants_markdown(record: dict[str, Any]) -> str:
+    overall = record["score"]["overall"]
+    lines = [
+        f"# Mutation score: {overall['score']}",
+        "",
+        f"{record['run']} of {record['generated']} mutants run"
+        + (
+            f" (a stratified sample of {record['sample_per_operator']} per operator)"
+            if record["sample_per_operator"]
+            else ""
+        )
+        + f" in {record['wall_s']} s: {overall['killed']} killed, {overall['survived']} survived, "
+        f"{overall['equivalent']} equivalent ({record['equivalence_rule']}), {overall['unreached']} unreached "
+        "(their target never occurred in the run).",
+        "",
+        "| operator | killed | survived | equivalent | unreached | score |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for operator, t in record["score"]["by_operator"].items():
+        lines.append(
+            f"| {operator} | {t['killed']} | {t['survived']} | {t['equivalent']} | {t['unreached']} | {t['score']} |"
+        )
+    lines += ["", "## Survivors", ""]
+    survivors = [m for m in record["mutants"] if m["verdict"] == "survived"]
+    lines += [
+        f"- `{m['id']}` (changed {m['changed']} answer(s))" + (f": {m['explained']}" if m["explained"] else "")
+        for m in survivors
+    ] or ["none"]
+    return "\n".join(lines) + "\n"

@@ -865,6 +865,43 @@ def _empty_ids(key: str) -> Fault:
     return on_objects("thread.message", zero)(key)
 
 
+@fault(
+    "user-messages-credited-to-the-assistant",
+    "Once a thread has a run, reading its messages credits the user's messages to the run's assistant and run "
+    "(a join on the thread that should have been on the message): their assistant_id and run_id change.",
+    "threads",
+    {"RESP-IDENTITY-001"},
+)
+def _credited(key: str) -> Fault:
+    runs: dict[str, tuple[str, str]] = {}  # thread id → (assistant id, run id) of its latest run
+
+    def change(req: Req, res: Res) -> None:
+        if req.method == "POST" and res.status == 200:
+            for item in _runs_in(res):
+                if isinstance(item.get("thread_id"), str):
+                    runs[item["thread_id"]] = (str(item.get("assistant_id")), str(item.get("id")))
+            return
+        if req.method != "GET" or "/messages" not in req.path:
+            return
+
+        def credit(message: dict[str, Any]) -> None:
+            if message.get("role") == "user" and message.get("thread_id") in runs:
+                message["assistant_id"], message["run_id"] = runs[message["thread_id"]]
+
+        rewrite_objects(res, "thread.message", credit)
+
+    return after(change)(key)
+
+
+def _runs_in(res: Res) -> list[dict[str, Any]]:
+    """The runs an answer announces: a JSON run, or a stream's `thread.run.created`."""
+    if res.headers.get("content-type", "").startswith("text/event-stream"):
+        found = [f.json() for f in sse.parse(res.body) if f.event == "thread.run.created"]
+    else:
+        found = [json_answer(res)]
+    return [item for item in found if isinstance(item, dict) and item.get("object") == "thread.run"]
+
+
 # ----------------------------------------------------------------------------- found by the property phase
 @fault(
     "500-on-non-ascii-text",

@@ -206,6 +206,9 @@ def _polled_run(ctx: Context, aid: str, small: dict[str, Any]) -> str | None:
     if thread is None:
         return None
     tid = thread["id"]
+    # The user's message as it stands before any run; read again after it, what a run must not
+    # change of it is judged (RESP-IDENTITY-001).
+    ctx.call("GET", f"/threads/{tid}/messages", params={"limit": 100})
     created = ctx.call("POST", f"/threads/{tid}/runs", json_body={"assistant_id": aid, "tool_choice": "none", **small})
     body = created.object()
     done = _poll(ctx, tid, str(body.get("id", "")), set()) if created.ok else None
@@ -223,6 +226,7 @@ def _polled_run(ctx: Context, aid: str, small: dict[str, Any]) -> str | None:
     )
     if done is not None and isinstance(done.get("id"), str):
         _messages_of_run(ctx, tid, done["id"])
+        ctx.call("GET", f"/threads/{tid}/messages", params={"limit": 100})  # the user's message again
     return tid
 
 

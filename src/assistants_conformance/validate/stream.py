@@ -415,6 +415,9 @@ class StreamValidator:
         run = self._runs.get(run_id) if run_id else None
         if run is not None and run.status in _TERMINAL:
             self._report("STREAM-RUN-005", f"{what} appeared after its run {run_id} had ended ({run.status})")
+        elif run is not None and run.status == "queued":
+            # A run does its work in_progress: a step or message it made cannot come before that.
+            self._report("STREAM-RUN-005", f"{what} appeared while its run {run_id} was still queued")
 
     # ------------------------------------------------------------------ steps
     def _on_step(self, suffix: str, data: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ RULES: dict[str, str] = {
     "STREAM-RUN-001": "A run's first event is `thread.run.created` (or, when resuming, leaves requires_action).",
     "STREAM-RUN-002": "Run statuses follow the documented transitions.",
     "STREAM-RUN-003": "Every run reaches exactly one terminal event (or pauses in requires_action) before `done`.",
-    "STREAM-RUN-005": "A run ends only after its messages and steps have ended.",
+    "STREAM-RUN-005": "A run's messages and steps appear while it runs (after in_progress) and end before it ends.",
     "STREAM-STATUS-001": "The event name agrees with the `status` in its data.",
     "STREAM-ITEM-001": "Messages and steps go created → in_progress → delta… → ended, with nothing after the end.",
     "STREAM-ITEM-002": "A delta or update refers to an id created earlier in the stream.",

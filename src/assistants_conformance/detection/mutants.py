@@ -1,0 +1,425 @@
+"""Mutants derived from the contract: each changes one thing in what the reference server sends —
+one field of one operation's answer (or of one event type's data), or the frames of one event type
+in every stream — and the run either notices (the mutant is killed) or not (it survives).
+
+The hand-written fault catalogue covers the mistakes its authors thought of; mutants cover every
+field and every event the contract declares, mechanically. Operators:
+
+- per field (answers and event data): `remove` (required fields), `null` (non-nullable),
+  `wrong-type`, `int-as-float` (integers), `outside-enum` (enums and consts), `cut-short`
+  (strings), `past-max-length` (strings with maxLength), `reversed`, `duplicated`, `emptied`
+  (arrays), `times-1000` (numbers);
+- per event type: `drop`, `duplicate`, `swap` (with the next frame), `rename`, `merge` (with the
+  next frame, the blank line lost), `cut` (the stream ends after it).
+
+A mutant is *equivalent* by one stated rule: it met its target during the run but changed no byte
+the server sent (reversing a one-item array, emptying an empty one). A mutant whose target the run
+never met (an event the scenarios never cause, such as `thread.run.expired`) is *unreached*. Both
+are counted and shown, never scored. The score is killed / (killed + survived); each survivor is
+listed with the reason it survives where one is known (EXPLAINED).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from assistants_conformance.contract import get_contract, load_document
+from assistants_conformance.contract.document import resolve_pointer
+from assistants_conformance.faults import sse
+from assistants_conformance.faults.middleware import Fault, Req, Res
+
+FIELD_OPERATORS = (
+    "remove",
+    "null",
+    "wrong-type",
+    "int-as-float",
+    "outside-enum",
+    "cut-short",
+    "past-max-length",
+    "reversed",
+    "duplicated",
+    "emptied",
+    "times-1000",
+)
+STREAM_OPERATORS = ("drop", "duplicate", "swap", "rename", "merge", "cut")
+
+# Survivors that are not defects the contract lets a client notice, by id pattern, with why.
+EXPLAINED: tuple[tuple[str, str], ...] = (
+    (
+        r"^event:thread\.(run|message|run\.step)\.(queued|in_progress):(drop|duplicate)$",
+        "a status event that repeats the status the previous event already carried: the documentation "
+        "lists the events but does not require each status echo to appear exactly once",
+    ),
+)
+
+
+def explanation(mutant_id: str) -> str:
+    return next((why for pattern, why in EXPLAINED if re.search(pattern, mutant_id)), "")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    id: str
+    target: str  # an operation id, or `event:<name>`
+    field: str  # the field changed ("" for a stream operator)
+    operator: str
+
+
+@dataclass
+class Applied:
+    """What the mutant did during one run: how often it met its target and changed something."""
+
+    met: int = 0
+    changed: int = 0
+
+
+# ----------------------------------------------------------------------------- the schemas
+def _resolve(schema: Any) -> dict[str, Any]:
+    doc = load_document()
+    while isinstance(schema, dict) and "$ref" in schema:
+        schema = resolve_pointer(doc, schema["$ref"])
+    return schema if isinstance(schema, dict) else {}
+
+
+def _flatten(schema: Any) -> tuple[dict[str, Any], set[str]]:
+    """Properties and required names of an object schema, through $ref and allOf."""
+    schema = _resolve(schema)
+    properties: dict[str, Any] = dict(schema.get("properties") or {})
+    required: set[str] = set(schema.get("required") or [])
+    for part in schema.get("allOf") or []:
+        more, needed = _flatten(part)
+        for name, sub in more.items():
+            properties.setdefault(name, sub)
+        required |= needed
+    return properties, required
+
+
+def _kinds(schema: Any) -> tuple[set[str], bool, dict[str, Any]]:
+    """The JSON types a field may take, whether null is one, and the non-null branch's schema."""
+    schema = _resolve(schema)
+    branches = schema.get("anyOf") or schema.get("oneOf")
+    if branches:
+        types: set[str] = set()
+        nullable = False
+        main: dict[str, Any] = {}
+        for branch in branches:
+            kinds, null, sub = _kinds(branch)
+            nullable |= null or kinds == {"null"}
+            if kinds - {"null"}:
+                types |= kinds - {"null"}
+                main = main or sub
+        return types, nullable, main
+    declared = schema.get("type")
+    kinds = set(declared) if isinstance(declared, list) else ({declared} if declared else set())
+    if "const" in schema and not kinds:
+        kinds = {type(schema["const"]).__name__.replace("str", "string").replace("bool", "boolean")}
+    return kinds - {"null"}, "null" in kinds, schema
+
+
+def _operators(schema: Any, required: bool) -> list[str]:
+    kinds, nullable, main = _kinds(schema)
+    found = []
+    if required:
+        found.append("remove")
+    if not nullable:
+        found.append("null")
+    if kinds:
+        found.append("wrong-type")
+    if "integer" in kinds:
+        found.append("int-as-float")
+    if "enum" in main or "const" in main:
+        found.append("outside-enum")
+    if "string" in kinds and not ("enum" in main or "const" in main):
+        found.append("cut-short")
+        if "maxLength" in main:
+            found.append("past-max-length")
+    if "array" in kinds:
+        found += ["reversed", "duplicated", "emptied"]
+    if kinds & {"integer", "number"}:
+        found.append("times-1000")
+    return found
+
+
+@cache
+def answer_schemas() -> dict[str, tuple[dict[str, Any], set[str], bool]]:
+    """Operation id → (fields, required, is a list page) of its 200 JSON answer's object."""
+    doc = load_document()
+    table: dict[str, tuple[dict[str, Any], set[str], bool]] = {}
+    for _path, item in doc["paths"].items():
+        for _method, op in item.items():
+            if not isinstance(op, dict) or "operationId" not in op:
+                continue
+            ok = _resolve(op.get("responses", {}).get("200", {}))
+            schema = ok.get("content", {}).get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            fields, required = _flatten(schema)
+            data = _resolve(fields.get("data", {}))
+            is_list = "data" in fields and (data.get("type") == "array" or "items" in data)
+            if is_list:
+                fields, required = _flatten(_resolve(fields["data"]).get("items", {}))
+                if not fields:  # the page's item schema is stated in an allOf branch
+                    for part in _resolve(schema).get("allOf") or []:
+                        items = (_resolve(part).get("properties") or {}).get("data", {}).get("items")
+                        if items:
+                            fields, required = _flatten(items)
+            table[op["operationId"]] = (fields, required, is_list)
+    return table
+
+
+@cache
+def event_schemas() -> dict[str, tuple[dict[str, Any], set[str]]]:
+    doc = load_document()
+    table = {}
+    for name, event in get_contract().event_schemas.items():
+        if event.data_schema:
+            table[name] = _flatten(resolve_pointer(doc, event.data_schema))
+    return table
+
+
+def generate() -> list[Mutant]:
+    """Every mutant of the contract, in a stable order (ids are stable across runs of one contract)."""
+    mutants: list[Mutant] = []
+    for operation, (fields, required, _) in sorted(answer_schemas().items()):
+        for name in sorted(fields):
+            for operator in _operators(fields[name], name in required):
+                mutants.append(Mutant(f"{operation}.{name}:{operator}", operation, name, operator))
+    for event, (fields, required) in sorted(event_schemas().items()):
+        for name in sorted(fields):
+            for operator in _operators(fields[name], name in required):
+                mutants.append(Mutant(f"event:{event}.{name}:{operator}", f"event:{event}", name, operator))
+    for event in sorted(get_contract().event_schemas):
+        for operator in STREAM_OPERATORS:
+            mutants.append(Mutant(f"event:{event}:{operator}", f"event:{event}", "", operator))
+    return mutants
+
+
+# ----------------------------------------------------------------------------- applying one
+def mutate_value(value: Any, operator: str, schema: Any) -> Any:
+    """The field's value after `operator` (`remove` is handled by the caller)."""
+    _, _, main = _kinds(schema)
+    if operator == "null":
+        return None
+    if operator == "wrong-type":
+        if isinstance(value, str):
+            return 12345
+        if isinstance(value, bool):
+            return "true"
+        if isinstance(value, int | float):
+            return str(value)
+        if isinstance(value, list):
+            return {"items": value}
+        if isinstance(value, dict):
+            return [value]
+        return "not null"
+    if operator == "int-as-float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if operator == "outside-enum":
+        return "not_a_documented_value"
+    if operator == "cut-short" and isinstance(value, str):
+        return value[: len(value) // 2]
+    if operator == "past-max-length":
+        return "x" * (int(main.get("maxLength", 0)) + 1)
+    if operator == "reversed" and isinstance(value, list):
+        return value[::-1]
+    if operator == "duplicated" and isinstance(value, list) and value:
+        return [*value, copy.deepcopy(value[0])]
+    if operator == "emptied" and isinstance(value, list):
+        return []
+    if operator == "times-1000" and isinstance(value, int | float) and not isinstance(value, bool):
+        return value * 1000
+    return value
+
+
+def _mutate_object(obj: Any, mutant: Mutant, schema: Any, applied: Applied) -> None:
+    if not isinstance(obj, dict) or (mutant.field not in obj and mutant.operator != "remove"):
+        return
+    applied.met += 1
+    before = json.dumps(obj, sort_keys=True)
+    if mutant.operator == "remove":
+        obj.pop(mutant.field, None)
+    else:
+        obj[mutant.field] = mutate_value(obj[mutant.field], mutant.operator, schema)
+    applied.changed += json.dumps(obj, sort_keys=True) != before
+
+
+def _route(operation_id: str) -> tuple[str, re.Pattern[str]]:
+    op = get_contract().operations_by_id[operation_id]
+    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(op.path))
+    return op.method, re.compile(rf"^/v1{pattern}$")
+
+
+def _edit_stream(frames: list[sse.Frame], mutant: Mutant, applied: Applied) -> list[sse.Frame] | bytes:
+    event = mutant.target.removeprefix("event:")
+    at = [i for i, f in enumerate(frames) if f.event == event]
+    if not at:
+        return frames
+    applied.met += 1
+    if mutant.field:
+        fields, _ = event_schemas()[event]
+        for i in at:
+            data = frames[i].json()
+            before = frames[i].data
+            _mutate_object(data, mutant, fields.get(mutant.field), Applied())
+            frames[i].set_json(data)
+            applied.changed += frames[i].data != before
+        return frames
+    applied.changed += 1
+    if mutant.operator == "drop":
+        return [f for f in frames if f.event != event]
+    if mutant.operator == "duplicate":
+        return [g for f in frames for g in ([f, sse.Frame(f.event, f.data)] if f.event == event else [f])]
+    if mutant.operator == "rename":
+        return [sse.Frame(f"{event}.renamed", f.data) if f.event == event else f for f in frames]
+    if mutant.operator == "cut":
+        applied.changed -= at[0] + 1 == len(frames)  # cut after the last frame: nothing is lost
+        return frames[: at[0] + 1]
+    first = at[0]
+    if first + 1 >= len(frames):
+        applied.changed -= 1  # nothing follows: swap and merge change nothing
+        return frames
+    if mutant.operator == "swap":
+        frames[first], frames[first + 1] = frames[first + 1], frames[first]
+        return frames
+    # merge: the blank line between this frame and the next is lost
+    return sse.serialise(frames[: first + 1])[:-1] + sse.serialise(frames[first + 1 :])
+
+
+def fault_for(mutant: Mutant, applied: Applied) -> Fault:
+    """The mutant as a fault in front of the reference server; `applied` counts what it did."""
+    if mutant.target.startswith("event:"):
+
+        def rewrite_stream(req: Req, res: Res) -> None:
+            if res.headers.get("content-type", "").startswith("text/event-stream"):
+                edited = _edit_stream(sse.parse(res.body), mutant, applied)
+                res.body = edited if isinstance(edited, bytes) else sse.serialise(edited)
+
+        return Fault(mutant.id, after=rewrite_stream)
+    method, path = _route(mutant.target)
+    fields, _, is_list = answer_schemas()[mutant.target]
+
+    def rewrite(req: Req, res: Res) -> None:
+        if req.method != method or not path.match(req.path) or not 200 <= res.status < 300:
+            return
+        if not res.headers.get("content-type", "").startswith("application/json"):
+            return
+        body = res.json()
+        targets = body.get("data") if is_list and isinstance(body, dict) else [body]
+        for obj in targets if isinstance(targets, list) else []:
+            _mutate_object(obj, mutant, fields.get(mutant.field), applied)
+        res.body = json.dumps(body).encode()
+
+    return Fault(mutant.id, after=rewrite)
+
+
+# ----------------------------------------------------------------------------- the verdicts
+@dataclass
+class MutantResult:
+    mutant: Mutant
+    verdict: str  # killed, survived, equivalent, unreached
+    fired: list[str] = field(default_factory=list)
+    outcome: str = ""
+    met: int = 0
+    changed: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.mutant.id,
+            "target": self.mutant.target,
+            "field": self.mutant.field,
+            "operator": self.mutant.operator,
+            "verdict": self.verdict,
+            "fired": self.fired,
+            "outcome": self.outcome,
+            "met": self.met,
+            "changed": self.changed,
+            "seconds": self.seconds,
+            "explained": explanation(self.mutant.id) if self.verdict == "survived" else "",
+        }
+
+
+def sample(mutants: list[Mutant], per_operator: int | None) -> list[Mutant]:
+    """All mutants, or a stratified, deterministic sample: every operator, spread over targets."""
+    if per_operator is None:
+        return mutants
+    chosen: list[Mutant] = []
+    for operator in (*FIELD_OPERATORS, *STREAM_OPERATORS):
+        group = [m for m in mutants if m.operator == operator]
+        if group:
+            step = max(1, len(group) // per_operator)
+            chosen += group[::step][:per_operator]
+    return chosen
+
+
+def score(results: list[MutantResult]) -> dict[str, Any]:
+    def tally(items: Iterator[MutantResult] | list[MutantResult]) -> dict[str, Any]:
+        items = list(items)
+        killed = sum(r.verdict == "killed" for r in items)
+        survived = sum(r.verdict == "survived" for r in items)
+        return {
+            "killed": killed,
+            "survived": survived,
+            "equivalent": sum(r.verdict == "equivalent" for r in items),
+            "unreached": sum(r.verdict == "unreached" for r in items),
+            "score": round(killed / (killed + survived), 4) if killed + survived else None,
+        }
+
+    return {
+        "overall": tally(results),
+        "by_operator": {
+            op: tally(r for r in results if r.mutant.operator == op)
+            for op in sorted({r.mutant.operator for r in results})
+        },
+        "by_target": {
+            t: tally(r for r in results if r.mutant.target == t) for t in sorted({r.mutant.target for r in results})
+        },
+    }
+
+
+@cache
+def by_id() -> dict[str, Mutant]:
+    return {m.id: m for m in generate()}
+
+
+def run_mutant(mutant_id: str, *, seed: int = 0) -> MutantResult:
+    """The default run (scenarios; the property phase off: its budget would multiply the hour
+    this takes) against the reference server with one mutant in front of it."""
+    import time
+
+    from assistants_conformance.faults import FaultyApp
+    from assistants_conformance.reference import create_app, running_server
+    from assistants_conformance.results import Outcome
+    from assistants_conformance.runner import Options, run
+
+    key = "sk-mutants-local"
+    mutant = by_id()[mutant_id]
+    applied = Applied()
+    began = time.monotonic()
+    app = FaultyApp(create_app(api_key=key), fault_for(mutant, applied))
+    with running_server(api_key=key, app=app) as server:
+        result = run(
+            Options(base_url=server.root, api_key=key, seed=seed, max_examples=0, poll_timeout=3.0, timeout=10.0)
+        )
+    fired = sorted(c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.ERRORED))
+    if applied.met == 0:
+        verdict = "unreached"  # the run never met what it changes (an event the scenarios never cause)
+    elif applied.changed == 0:
+        verdict = "equivalent"
+    else:
+        verdict = "killed" if fired else "survived"
+    return MutantResult(
+        mutant,
+        verdict,
+        fired,
+        result.verdict.value,
+        applied.met,
+        applied.changed,
+        round(time.monotonic() - began, 2),
+    )
