@@ -19,7 +19,7 @@ from assistants_conformance.checks.catalogue import TRIGGERS
 from assistants_conformance.cli import main
 from assistants_conformance.errors import TargetUnusable
 from assistants_conformance.faults import FAULTS, Fault, FaultyApp, Req, Res, set_json
-from assistants_conformance.faults.catalogue import json_answer
+from assistants_conformance.faults.catalogue import json_answer, rewrite_objects
 from assistants_conformance.reference import create_app, objects, running_server, store
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run
@@ -257,11 +257,12 @@ def test_timestamps_that_are_not_integer_seconds_fail(change: Any, check: str, w
     """`created_at: 1796004006.0` and `created_at` in milliseconds both fail, with the raw value, and
     in a whole run that one check is the only one that fails."""
 
-    def stamp(req: Req, res: Res) -> None:
-        body = json_answer(res)
-        if isinstance(body, dict) and body.get("object") == "assistant" and isinstance(body.get("created_at"), int):
-            body["created_at"] = change(body["created_at"])
-            set_json(res, body)
+    def restamp(assistant: dict[str, Any]) -> None:
+        if isinstance(assistant.get("created_at"), int):
+            assistant["created_at"] = change(assistant["created_at"])
+
+    def stamp(req: Req, res: Res) -> None:  # every assistant it answers, alone or in a list
+        rewrite_objects(res, "assistant", restamp)
 
     with _served(Fault("timestamps", after=stamp)) as server:
         result = _run(server.base_url, only={check})

@@ -165,15 +165,19 @@ class Context:
                 first = self._identity.setdefault(item["id"], now)
             self.judged("RESP-IDENTITY-001", operation)
             for name in sorted(set(first) & set(now)):
-                if first[name] != now[name]:
-                    self.add_finding(
-                        "RESP-IDENTITY-001",
-                        f"{operation}: {item['object']} {item['id']} has {name} {str(now[name])[:80]!r}; it was "
-                        f"first answered with {str(first[name])[:80]!r}",
-                        name,
-                        "#/components/schemas",
-                        exchange=response.exchange,
+                if first[name] == now[name]:
+                    continue
+                if name == "object":  # one id, two objects: ids are meant to name one object each
+                    message = (
+                        f"{operation}: the id {item['id']!r} names a {now[name]} here; it was first answered as "
+                        f"a {first[name]}"
                     )
+                else:
+                    message = (
+                        f"{operation}: {item['object']} {item['id']} has {name} {str(now[name])[:80]!r}; it was "
+                        f"first answered with {str(first[name])[:80]!r}"
+                    )
+                self.add_finding("RESP-IDENTITY-001", message, name, "#/components/schemas", exchange=response.exchange)
 
     def judged(self, check: str, operation: str) -> None:
         """Record that `check` had something to judge in an answer of `operation`."""
