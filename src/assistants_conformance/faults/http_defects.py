@@ -521,14 +521,20 @@ def _inclusive_cursor(key: str) -> Fault:
     {"VALID-001"},
 )
 def _off_by_one(key: str) -> Fault:
+    return _refuse_names(lambda name: len(name) >= 256)(key)
+
+
+def _refuse_names(too_long: Callable[[str], bool]) -> Callable[[str], Fault]:
+    """createAssistant and modifyAssistant refuse a name that `too_long` (a wrong limit check) says is."""
+
     def refuse(req: Req) -> Res | None:
         body = json_post(req, "/v1/assistants") or json_post(req, ASSISTANT)
         name = body.get("name") if body is not None else None
-        if isinstance(name, str) and len(name) >= 256:
-            return error(400, "name too long", "name")
+        if isinstance(name, str) and too_long(name):
+            return error(400, "name is too long", "name")
         return None
 
-    return before(refuse)(key)
+    return before(refuse)
 
 
 @fault("too-long-name-accepted", "A 257-character name is truncated and accepted.", "validation", {"VALID-002"})
@@ -602,14 +608,7 @@ def _tools_sorted(key: str) -> Fault:
     {"VALID-001"},
 )
 def _name_bytes(key: str) -> Fault:
-    def refuse(req: Req) -> Res | None:
-        body = json_post(req, "/v1/assistants") or json_post(req, ASSISTANT)
-        name = body.get("name") if body is not None else None
-        if isinstance(name, str) and len(name) <= 256 < len(name.encode("utf-8", "surrogatepass")):
-            return error(400, "name is too long", "name")
-        return None
-
-    return before(refuse)(key)
+    return _refuse_names(lambda name: len(name) <= 256 < len(name.encode("utf-8", "surrogatepass")))(key)
 
 
 @fault("temperature-3-accepted", "A temperature above 2 is clamped instead of refused.", "validation", {"VALID-002"})
