@@ -14,7 +14,7 @@ from assistants_conformance.cli import main
 from assistants_conformance.faults import FAULTS, FaultSpec, FaultyApp
 from assistants_conformance.faults.catalogue import MUST_BE_SHOWN_ELSEWHERE
 from assistants_conformance.reference import create_app, running_server
-from assistants_conformance.results import Outcome, Verdict
+from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run
 
 KEY = "sk-canary-detection-0123456789"
@@ -24,12 +24,7 @@ KEY = "sk-canary-detection-0123456789"
 def test_each_fault_fails_exactly_its_named_checks(spec: FaultSpec) -> None:
     """The run meets the fault: the checks its description predicts fire (MUSTs fail, SHOULDs warn),
     nothing errors, and the verdict follows."""
-    app = FaultyApp(create_app(api_key=KEY), spec.make(KEY))
-    examples = 10 if spec.phase == "properties" else 0  # scenario faults need no generated requests
-    with running_server(api_key=KEY, app=app) as server:
-        result = run(
-            Options(base_url=server.root, api_key=KEY, poll_timeout=3.0, timeout=10.0, max_examples=examples, seed=0)
-        )
+    result = _met(spec)
     by_outcome = {o: {c.id for c in result.checks if c.outcome is o} for o in Outcome}
     # Predictions, not snapshots: the checks the fault's description says must catch it do; others
     # that also fire are consequences the matrix records (`detection` shows them), not asserted.
@@ -42,6 +37,32 @@ def test_each_fault_fails_exactly_its_named_checks(spec: FaultSpec) -> None:
         assert all("still answers" in line for line in result.resources["leaked"])
     else:
         assert result.resources["leaked"] == []
+
+
+def _met(spec: FaultSpec) -> RunResult:
+    """The conformance run against the reference server with this one fault in front of it."""
+    app = FaultyApp(create_app(api_key=KEY), spec.make(KEY))
+    examples = 10 if spec.phase == "properties" else 0  # scenario faults need no generated requests
+    with running_server(api_key=KEY, app=app) as server:
+        return run(
+            Options(base_url=server.root, api_key=KEY, poll_timeout=3.0, timeout=10.0, max_examples=examples, seed=0)
+        )
+
+
+@pytest.mark.parametrize(
+    ("fault", "check"),
+    [
+        ("metadata-values-cut-at-255", "VALID-ECHO-001"),
+        ("tools-come-back-sorted", "VALID-ECHO-001"),
+        ("user-messages-credited-to-the-assistant", "RESP-IDENTITY-001"),
+        ("null-ids-as-empty-strings", "RESP-SCHEMA-001"),  # the createMessage `run_id: null` rule
+    ],
+)
+def test_a_newer_check_has_a_server_that_fails_it_alone(fault: str, check: str) -> None:
+    """Beyond predictions: for each check added with the echo, identity and status rules, one
+    broken server makes that check, and no other, fail."""
+    result = _met(FAULTS[fault])
+    assert {c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED)} == {check}
 
 
 def test_the_catalogue_is_broad() -> None:

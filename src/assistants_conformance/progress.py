@@ -38,13 +38,17 @@ class Progress:
 
     def update(self, phase: str, requests: int, failing: int, detail: str = "") -> None:
         now = time.monotonic()
-        changed = phase != self.phase
-        self.phase, self.detail, self.requests, self.failing = phase, detail, requests, failing
-        if changed:
+        if self._record(phase, requests, failing, detail):
             self._since = now
         elif now - self._since >= self.EVERY:
             self._since = now
             self.line(f"  … {self.describe()}")
+
+    def _record(self, phase: str, requests: int, failing: int, detail: str) -> bool:
+        """Keep the status; whether a new phase began."""
+        began = phase != self.phase
+        self.phase, self.detail, self.requests, self.failing = phase, detail, requests, failing
+        return began
 
     def describe(self) -> str:
         detail = f" ({self.detail})" if self.detail else ""
@@ -75,10 +79,8 @@ class LiveProgress(Progress):
         self._live.console.print(printable(text), markup=False, highlight=False, soft_wrap=True)
 
     def update(self, phase: str, requests: int, failing: int, detail: str = "") -> None:
-        changed = phase != self.phase
-        self.phase, self.detail, self.requests, self.failing = phase, detail, requests, failing
-        if changed:
-            self._live.refresh()
+        if self._record(phase, requests, failing, detail):
+            self._live.refresh()  # a new phase shows at once; the rest at the next refresh
 
     def _render(self) -> object:
         from rich.spinner import Spinner

@@ -109,14 +109,13 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
     return 0 if not missed and suite.clean is not None and not suite.clean.fired else 1
 
 
-def mutation_run(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, object]:
+def mutation_run(args: argparse.Namespace, progress: Callable[[str], None]) -> dict[str, Any]:
     """Every mutant (or a stratified sample) against the reference server, in --jobs processes;
     writes mutants.json (each mutant with its verdict) and mutants.md (the score and survivors)."""
-    import multiprocessing
     import time
-    from concurrent.futures import ProcessPoolExecutor
 
-    from assistants_conformance.detection.mutants import generate, run_mutant, sample, score
+    from assistants_conformance.detection.mutants import generate, record, run_many, sample
+    from assistants_conformance.detection.report import render_mutants_markdown
 
     if args.mutants_sample is not None and args.mutants_sample < 1:
         raise UsageError("--mutants-sample must be at least 1")
@@ -124,64 +123,15 @@ def mutation_run(args: argparse.Namespace, progress: Callable[[str], None]) -> d
     chosen = sample(every, args.mutants_sample)
     progress(f"mutants: {len(chosen)} of {len(every)} ({args.jobs} processes)")
     began = time.monotonic()
-    results = []
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
-        job = functools.partial(run_mutant, seed=args.seed)
-        for n, result in enumerate(pool.map(job, [m.id for m in chosen], chunksize=4), 1):
-            results.append(result)
-            if n % 25 == 0 or n == len(chosen):
-                killed = sum(r.verdict == "killed" for r in results)
-                progress(f"  [{n}/{len(chosen)}] {killed} killed so far, {time.monotonic() - began:.0f} s")
-    summary = score(results)
-    record = {
-        "generated": len(every),
-        "run": len(chosen),
-        "sample_per_operator": args.mutants_sample,
-        "wall_s": round(time.monotonic() - began, 1),
-        "equivalence_rule": "the mutant met its target but changed no byte the server sent",
-        "kill_rule": "some check failed, warned or errored (the run's default scenarios, property phase off)",
-        "score": summary,
-        "mutants": [r.to_dict() for r in results],
-    }
+    results = run_many(chosen, jobs=args.jobs, seed=args.seed, progress=progress)
+    mutants = record(len(every), results, sample_per_operator=args.mutants_sample, wall_s=time.monotonic() - began)
     args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / "mutants.json").write_text(json.dumps(record, indent=2) + "\n")
-    (args.report_dir / "mutants.md").write_text(_mutants_markdown(record))
-    overall = summary["overall"]
+    (args.report_dir / "mutants.json").write_text(json.dumps(mutants, indent=2) + "\n")
+    (args.report_dir / "mutants.md").write_text(render_mutants_markdown(mutants))
+    overall = mutants["score"]["overall"]
     progress(
         f"mutation score: {overall['score']} ({overall['killed']} killed, {overall['survived']} survived, "
-        f"{overall['equivalent']} equivalent, {overall['unreached']} unreached) in {record['wall_s']} s; "
+        f"{overall['equivalent']} equivalent, {overall['unreached']} unreached) in {mutants['wall_s']} s; "
         "wrote mutants.json and mutants.md"
     )
-    return record
-
-
-def _mutants_markdown(record: dict[str, Any]) -> str:
-    overall = record["score"]["overall"]
-    lines = [
-        f"# Mutation score: {overall['score']}",
-        "",
-        f"{record['run']} of {record['generated']} mutants run"
-        + (
-            f" (a stratified sample of {record['sample_per_operator']} per operator)"
-            if record["sample_per_operator"]
-            else ""
-        )
-        + f" in {record['wall_s']} s: {overall['killed']} killed, {overall['survived']} survived, "
-        f"{overall['equivalent']} equivalent ({record['equivalence_rule']}), {overall['unreached']} unreached "
-        "(their target never occurred in the run).",
-        "",
-        "| operator | killed | survived | equivalent | unreached | score |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for operator, t in record["score"]["by_operator"].items():
-        lines.append(
-            f"| {operator} | {t['killed']} | {t['survived']} | {t['equivalent']} | {t['unreached']} | {t['score']} |"
-        )
-    lines += ["", "## Survivors", ""]
-    survivors = [m for m in record["mutants"] if m["verdict"] == "survived"]
-    lines += [
-        f"- `{m['id']}` (changed {m['changed']} answer(s))" + (f": {m['explained']}" if m["explained"] else "")
-        for m in survivors
-    ] or ["none"]
-    return "\n".join(lines) + "\n"
+    return mutants

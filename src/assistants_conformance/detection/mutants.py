@@ -22,9 +22,10 @@ listed with the reason it survives where one is known (EXPLAINED).
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -33,6 +34,7 @@ from assistants_conformance.contract import get_contract, load_document
 from assistants_conformance.contract.document import resolve_pointer
 from assistants_conformance.faults import sse
 from assistants_conformance.faults.middleware import Fault, Req, Res
+from assistants_conformance.validate.http import Router
 
 FIELD_OPERATORS = (
     "remove",
@@ -149,27 +151,24 @@ def _operators(schema: Any, required: bool) -> list[str]:
 @cache
 def answer_schemas() -> dict[str, tuple[dict[str, Any], set[str], bool]]:
     """Operation id → (fields, required, is a list page) of its 200 JSON answer's object."""
-    doc = load_document()
+    contract = get_contract()
     table: dict[str, tuple[dict[str, Any], set[str], bool]] = {}
-    for _path, item in doc["paths"].items():
-        for _method, op in item.items():
-            if not isinstance(op, dict) or "operationId" not in op:
-                continue
-            ok = _resolve(op.get("responses", {}).get("200", {}))
-            schema = ok.get("content", {}).get("application/json", {}).get("schema")
-            if schema is None:
-                continue
-            fields, required = _flatten(schema)
-            data = _resolve(fields.get("data", {}))
-            is_list = "data" in fields and (data.get("type") == "array" or "items" in data)
-            if is_list:
-                fields, required = _flatten(_resolve(fields["data"]).get("items", {}))
-                if not fields:  # the page's item schema is stated in an allOf branch
-                    for part in _resolve(schema).get("allOf") or []:
-                        items = (_resolve(part).get("properties") or {}).get("data", {}).get("items")
-                        if items:
-                            fields, required = _flatten(items)
-            table[op["operationId"]] = (fields, required, is_list)
+    for op in contract.operations:
+        ok = _resolve(contract.operation_object(op.operation_id).get("responses", {}).get("200", {}))
+        schema = ok.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None:
+            continue
+        fields, required = _flatten(schema)
+        data = _resolve(fields.get("data", {}))
+        is_list = "data" in fields and (data.get("type") == "array" or "items" in data)
+        if is_list:
+            fields, required = _flatten(data.get("items", {}))
+            if not fields:  # the page's item schema is stated in an allOf branch
+                for part in _resolve(schema).get("allOf") or []:
+                    items = (_resolve(part).get("properties") or {}).get("data", {}).get("items")
+                    if items:
+                        fields, required = _flatten(items)
+        table[op.operation_id] = (fields, required, is_list)
     return table
 
 
@@ -241,21 +240,14 @@ def _mutate_object(obj: Any, mutant: Mutant, schema: Any, applied: Applied) -> N
     if not isinstance(obj, dict) or (mutant.field not in obj and mutant.operator != "remove"):
         return
     applied.met += 1
-    before = json.dumps(obj, sort_keys=True)
     if mutant.operator == "remove":
         obj.pop(mutant.field, None)
     else:
         obj[mutant.field] = mutate_value(obj[mutant.field], mutant.operator, schema)
-    applied.changed += json.dumps(obj, sort_keys=True) != before
-
-
-def _route(operation_id: str) -> tuple[str, re.Pattern[str]]:
-    op = get_contract().operations_by_id[operation_id]
-    pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(op.path))
-    return op.method, re.compile(rf"^/v1{pattern}$")
 
 
 def _edit_stream(frames: list[sse.Frame], mutant: Mutant, applied: Applied) -> list[sse.Frame] | bytes:
+    """The stream with the mutant applied (frames edited in place, or raw bytes for a merge)."""
     event = mutant.target.removeprefix("event:")
     at = [i for i, f in enumerate(frames) if f.event == event]
     if not at:
@@ -265,12 +257,12 @@ def _edit_stream(frames: list[sse.Frame], mutant: Mutant, applied: Applied) -> l
         fields, _ = event_schemas()[event]
         for i in at:
             data = frames[i].json()
-            before = frames[i].data
+            before = json.dumps(data)
             _mutate_object(data, mutant, fields.get(mutant.field), Applied())
-            frames[i].set_json(data)
-            applied.changed += frames[i].data != before
+            if json.dumps(data) != before:  # untouched frames keep their bytes
+                frames[i].set_json(data)
         return frames
-    applied.changed += 1
+    first = at[0]
     if mutant.operator == "drop":
         return [f for f in frames if f.event != event]
     if mutant.operator == "duplicate":
@@ -278,11 +270,8 @@ def _edit_stream(frames: list[sse.Frame], mutant: Mutant, applied: Applied) -> l
     if mutant.operator == "rename":
         return [sse.Frame(f"{event}.renamed", f.data) if f.event == event else f for f in frames]
     if mutant.operator == "cut":
-        applied.changed -= at[0] + 1 == len(frames)  # cut after the last frame: nothing is lost
-        return frames[: at[0] + 1]
-    first = at[0]
-    if first + 1 >= len(frames):
-        applied.changed -= 1  # nothing follows: swap and merge change nothing
+        return frames[: first + 1]
+    if first + 1 == len(frames):  # nothing follows: no swap, no merge
         return frames
     if mutant.operator == "swap":
         frames[first], frames[first + 1] = frames[first + 1], frames[first]
@@ -292,28 +281,37 @@ def _edit_stream(frames: list[sse.Frame], mutant: Mutant, applied: Applied) -> l
 
 
 def fault_for(mutant: Mutant, applied: Applied) -> Fault:
-    """The mutant as a fault in front of the reference server; `applied` counts what it did."""
+    """The mutant as a fault in front of the reference server. `applied` counts the answers it met
+    and those whose bytes it changed (the equivalence rule reads the latter)."""
     if mutant.target.startswith("event:"):
 
         def rewrite_stream(req: Req, res: Res) -> None:
             if res.headers.get("content-type", "").startswith("text/event-stream"):
-                edited = _edit_stream(sse.parse(res.body), mutant, applied)
+                frames = sse.parse(res.body)
+                before = sse.serialise(frames)
+                edited = _edit_stream(frames, mutant, applied)
                 res.body = edited if isinstance(edited, bytes) else sse.serialise(edited)
+                applied.changed += res.body != before
 
         return Fault(mutant.id, after=rewrite_stream)
-    method, path = _route(mutant.target)
     fields, _, is_list = answer_schemas()[mutant.target]
+    router = Router(get_contract())
 
     def rewrite(req: Req, res: Res) -> None:
-        if req.method != method or not path.match(req.path) or not 200 <= res.status < 300:
+        route = router.match(req.method, req.path)
+        if route is None or route.operation.operation_id != mutant.target or not 200 <= res.status < 300:
             return
         if not res.headers.get("content-type", "").startswith("application/json"):
             return
         body = res.json()
+        before = json.dumps(body)
         targets = body.get("data") if is_list and isinstance(body, dict) else [body]
         for obj in targets if isinstance(targets, list) else []:
             _mutate_object(obj, mutant, fields.get(mutant.field), applied)
-        res.body = json.dumps(body).encode()
+        after = json.dumps(body)  # `1.0` and `1` differ here, as they do on the wire
+        if after != before:
+            applied.changed += 1
+            res.body = after.encode()
 
     return Fault(mutant.id, after=rewrite)
 
@@ -322,12 +320,21 @@ def fault_for(mutant: Mutant, applied: Applied) -> Fault:
 @dataclass
 class MutantResult:
     mutant: Mutant
-    verdict: str  # killed, survived, equivalent, unreached
     fired: list[str] = field(default_factory=list)
     outcome: str = ""
     met: int = 0
     changed: int = 0
     seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        """unreached (the run never met its target), equivalent (met, but no byte changed), killed
+        (some check fired), or survived."""
+        if self.met == 0:
+            return "unreached"
+        if self.changed == 0:
+            return "equivalent"
+        return "killed" if self.fired else "survived"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -408,18 +415,48 @@ def run_mutant(mutant_id: str, *, seed: int = 0) -> MutantResult:
             Options(base_url=server.root, api_key=key, seed=seed, max_examples=0, poll_timeout=3.0, timeout=10.0)
         )
     fired = sorted(c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.ERRORED))
-    if applied.met == 0:
-        verdict = "unreached"  # the run never met what it changes (an event the scenarios never cause)
-    elif applied.changed == 0:
-        verdict = "equivalent"
-    else:
-        verdict = "killed" if fired else "survived"
     return MutantResult(
         mutant,
-        verdict,
         fired,
         result.verdict.value,
         applied.met,
         applied.changed,
         round(time.monotonic() - began, 2),
     )
+
+
+def run_many(
+    mutants: list[Mutant], *, jobs: int, seed: int, progress: Callable[[str], None] = lambda line: None
+) -> list[MutantResult]:
+    """Each mutant in a worker process of its own kind (spawned: nothing inherited from this one)."""
+    import multiprocessing
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    began = time.monotonic()
+    results: list[MutantResult] = []
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        job = functools.partial(run_mutant, seed=seed)
+        for n, result in enumerate(pool.map(job, [m.id for m in mutants], chunksize=4), 1):
+            results.append(result)
+            if n % 25 == 0 or n == len(mutants):
+                killed = sum(r.verdict == "killed" for r in results)
+                progress(f"  [{n}/{len(mutants)}] {killed} killed so far, {time.monotonic() - began:.0f} s")
+    return results
+
+
+def record(
+    generated: int, results: list[MutantResult], *, sample_per_operator: int | None, wall_s: float
+) -> dict[str, Any]:
+    """What mutants.json holds: the rules, the score, and every mutant with its verdict."""
+    return {
+        "generated": generated,
+        "run": len(results),
+        "sample_per_operator": sample_per_operator,
+        "wall_s": round(wall_s, 1),
+        "equivalence_rule": "the mutant met its target but changed no byte the server sent",
+        "kill_rule": "some check failed, warned or errored (the run's default scenarios, property phase off)",
+        "score": score(results),
+        "mutants": [r.to_dict() for r in results],
+    }

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 import jinja2
-from markupsafe import Markup, escape
 
 from assistants_conformance import __version__
 from assistants_conformance.detection.matrix import Column
 from assistants_conformance.faults import FaultSpec
+from assistants_conformance.reporting.render import inline_markdown
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("assistants_conformance.reporting", "templates"),
@@ -21,12 +20,8 @@ _ENV = jinja2.Environment(
 )
 
 
-def _code_spans(text: str) -> Markup:
-    """`name` in a fault's summary shown as code; everything else escaped."""
-    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
-
-
-_ENV.filters["code_spans"] = _code_spans
+# A fault's summary is Markdown (`code`), rendered as the report renders requirements.
+_ENV.filters["code_spans"] = inline_markdown
 
 
 def matrix_to_dict(
@@ -63,3 +58,35 @@ def render_html(matrix: dict[str, Any]) -> str:
         | {check for row in matrix["faults"] for check in row["named"]}
     )
     return _ENV.get_template("detection.html.j2").render(m=matrix, checks=fired_anywhere)
+
+
+def render_mutants_markdown(record: dict[str, Any]) -> str:
+    """mutants.md: the score, per operator, and every survivor with its explanation."""
+    overall = record["score"]["overall"]
+    lines = [
+        f"# Mutation score: {overall['score']}",
+        "",
+        f"{record['run']} of {record['generated']} mutants run"
+        + (
+            f" (a stratified sample of {record['sample_per_operator']} per operator)"
+            if record["sample_per_operator"]
+            else ""
+        )
+        + f" in {record['wall_s']} s: {overall['killed']} killed, {overall['survived']} survived, "
+        f"{overall['equivalent']} equivalent ({record['equivalence_rule']}), {overall['unreached']} unreached "
+        "(their target never occurred in the run).",
+        "",
+        "| operator | killed | survived | equivalent | unreached | score |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for operator, t in record["score"]["by_operator"].items():
+        lines.append(
+            f"| {operator} | {t['killed']} | {t['survived']} | {t['equivalent']} | {t['unreached']} | {t['score']} |"
+        )
+    lines += ["", "## Survivors", ""]
+    survivors = [m for m in record["mutants"] if m["verdict"] == "survived"]
+    lines += [
+        f"- `{m['id']}` (changed {m['changed']} answer(s))" + (f": {m['explained']}" if m["explained"] else "")
+        for m in survivors
+    ] or ["none"]
+    return "\n".join(lines) + "\n"

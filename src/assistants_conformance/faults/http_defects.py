@@ -728,6 +728,15 @@ def _cancel_refused(key: str) -> Fault:
     return before(refuse)(key)
 
 
+def _runs_in(res: Res) -> list[dict[str, Any]]:
+    """The runs an answer announces: a JSON run, or a stream's `thread.run.created`."""
+    if res.headers.get("content-type", "").startswith("text/event-stream"):
+        found = [f.json() for f in sse.parse(res.body) if f.event == "thread.run.created"]
+    else:
+        found = [json_answer(res)]
+    return [item for item in found if isinstance(item, dict) and item.get("object") == "thread.run"]
+
+
 @fault(
     "busy-thread-accepts-runs",
     "A second run is started on a thread whose run is still active.",
@@ -742,18 +751,15 @@ def _busy_accepts(key: str) -> Fault:
         found = RUNS.match(req.path)
         if req.method != "POST" or not found:
             return
-        if res.status == 200 and res.headers.get("content-type", "").startswith("text/event-stream"):
+        if res.status == 200:
             # A streamed create started a run just the same (the lock is missing for both kinds).
-            created = [f.json() for f in sse.parse(res.body) if f.event == "thread.run.created"]
-            if created and isinstance(created[0], dict):
-                active[found.group(1)] = created[0]
+            for run in _runs_in(res)[:1]:
+                active[found.group(1)] = run
             return
         body = json_answer(res)
         if not isinstance(body, dict):
             return
-        if res.status == 200 and body.get("object") == "thread.run":
-            active[found.group(1)] = body
-        elif res.status == 400 and body["error"].get("code") == "thread_busy" and found.group(1) in active:
+        if res.status == 400 and body["error"].get("code") == "thread_busy" and found.group(1) in active:
             res.status = 200
             second = f"{active[found.group(1)]['id']}_{len(seconds)}"  # an id like any other, never repeated
             seconds.append(second)
@@ -890,15 +896,6 @@ def _credited(key: str) -> Fault:
         rewrite_objects(res, "thread.message", credit)
 
     return after(change)(key)
-
-
-def _runs_in(res: Res) -> list[dict[str, Any]]:
-    """The runs an answer announces: a JSON run, or a stream's `thread.run.created`."""
-    if res.headers.get("content-type", "").startswith("text/event-stream"):
-        found = [f.json() for f in sse.parse(res.body) if f.event == "thread.run.created"]
-    else:
-        found = [json_answer(res)]
-    return [item for item in found if isinstance(item, dict) and item.get("object") == "thread.run"]
 
 
 # ----------------------------------------------------------------------------- found by the property phase

@@ -39,7 +39,8 @@ def matrix(
         for i, report in enumerate(reports)
     ]
     rows = []
-    for check_id in sorted(ids, key=lambda i: list(dict.fromkeys(category.values())).index(category[i])):
+    first_seen = {name: n for n, name in enumerate(dict.fromkeys(category.values()))}
+    for check_id in sorted(ids, key=lambda i: first_seen[category[i]]):  # by category, catalogue order within
         found = [next((c for c in r["checks"] if c["id"] == check_id), None) for r in reports]
         outcomes = [c["outcome"] if c else "—" for c in found]
         change = ""
@@ -64,7 +65,6 @@ def matrix(
                 "id": check_id,
                 "category": category[check_id],
                 "level": level,
-                "outcomes": outcomes,
                 "cells": cells,
                 "change": change,
             }
