@@ -56,11 +56,18 @@ def _met(spec: FaultSpec) -> RunResult:
         ("tools-come-back-sorted", "VALID-ECHO-001"),
         ("user-messages-credited-to-the-assistant", "RESP-IDENTITY-001"),
         ("null-ids-as-empty-strings", "RESP-SCHEMA-001"),  # the createMessage `run_id: null` rule
+        ("tool-outputs-blank-before-submit", "RUN-TOOL-003"),
+        ("submitted-outputs-not-kept", "RUN-TOOL-003"),
+        ("run-overrides-ignored", "RUN-SETTINGS-001"),
+        ("run-settings-not-inherited", "RUN-SETTINGS-001"),
+        ("modify-run-ignores-metadata", "RUN-MODIFY-001"),
+        ("deletion-confirmed-with-a-new-id", "RESP-ID-001"),
+        ("assistants-listed-without-instructions", "ASST-CRUD-004"),
     ],
 )
 def test_a_newer_check_has_a_server_that_fails_it_alone(fault: str, check: str) -> None:
-    """Beyond predictions: for each check added with the echo, identity and status rules, one
-    broken server makes that check, and no other, fail."""
+    """Beyond predictions: for each check added with the echo, identity, status, tool-output, run
+    settings and id rules, one broken server makes that check, and no other, fail."""
     result = _met(FAULTS[fault])
     assert {c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED)} == {check}
 
@@ -200,3 +207,34 @@ def test_the_detection_page_escapes_what_it_shows() -> None:
     assert "<code>x</code>" in html
     assert "<script>" not in html
     assert "<img" not in html
+
+
+def test_a_schemathesis_cell_measured_once_is_reused_until_an_input_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept by everything that decides it; `reuse=False` (--remeasure) measures again, and a cell
+    Schemathesis could not finish is never kept."""
+    from assistants_conformance.detection import matrix
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    runs: list[str] = []
+
+    def fake(document: Path, base_url: str, *, seed: int, max_examples: int) -> tuple[list[str], str, bool]:
+        runs.append(document.name)
+        return ([f"ST {document.read_text()}"], "exit 1", document.read_text() == "breaks")
+
+    monkeypatch.setattr(matrix, "schemathesis_failures", fake)
+    document = tmp_path / "spec.yaml"
+    document.write_text("one")
+    spec = FAULTS["done-missing"]
+    first = matrix.schemathesis_cell(document, spec, seed=0, max_examples=5)
+    again = matrix.schemathesis_cell(document, spec, seed=0, max_examples=5)
+    assert (first.cached, again.cached, again.fired, len(runs)) == (False, True, ["ST one"], 1)
+    assert not matrix.schemathesis_cell(document, spec, seed=0, max_examples=5, reuse=False).cached
+    assert not matrix.schemathesis_cell(document, spec, seed=1, max_examples=5).cached  # another seed
+    document.write_text("two")
+    assert matrix.schemathesis_cell(document, spec, seed=0, max_examples=5).fired == ["ST two"]
+    document.write_text("breaks")
+    matrix.schemathesis_cell(document, spec, seed=0, max_examples=5)
+    assert not matrix.schemathesis_cell(document, spec, seed=0, max_examples=5).cached
+    assert len(runs) == 6

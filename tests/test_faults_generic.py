@@ -129,6 +129,15 @@ def test_any_long_metadata_value_is_cut_on_any_object(faulty: httpx.Client) -> N
     assert faulty.post("/threads", json={"metadata": {"note": "x" * 513}}).status_code == 400  # still validated
 
 
+@pytest.mark.parametrize("faulty", ["instructions-cut-at-65535-bytes"], indirect=True)
+def test_any_instructions_over_64_kib_are_cut_on_create_and_modify(faulty: httpx.Client) -> None:
+    made = _assistant(faulty, instructions="x" * 70_000)
+    assert len(made["instructions"]) == 65_535
+    changed = faulty.post(f"/assistants/{made['id']}", json={"instructions": "ü" * 40_000}).json()
+    assert changed["instructions"] == "ü" * 32_767  # 2 bytes each: the 65,535th byte splits one
+    assert _assistant(faulty, instructions="y" * 60_000)["instructions"] == "y" * 60_000
+
+
 @pytest.mark.parametrize("faulty", ["tools-come-back-sorted"], indirect=True)
 def test_tools_come_back_sorted_whatever_was_sent(faulty: httpx.Client) -> None:
     tools = [{"type": "function", "function": {"name": "zeta"}}, {"type": "code_interpreter"}]
@@ -190,6 +199,102 @@ def test_after_any_run_user_messages_read_back_as_the_assistants(faulty: httpx.C
     run = faulty.post(f"/threads/{thread['id']}/runs", json={"assistant_id": assistant["id"]}).json()
     again = faulty.get(f"/threads/{thread['id']}/messages/{mine['id']}").json()
     assert (again["assistant_id"], again["run_id"]) == (assistant["id"], run["id"])
+
+
+def _paused_run(client: httpx.Client) -> tuple[str, dict[str, Any]]:
+    """A polled run paused on `tool_choice: "required"` with a function the suite never defines."""
+    tool = {"type": "function", "function": {"name": "lookup_stock", "parameters": {"type": "object"}}}
+    assistant = _assistant(client, tools=[tool])
+    thread = client.post("/threads", json={"messages": [{"role": "user", "content": "ACME?"}]}).json()
+    run = client.post(
+        f"/threads/{thread['id']}/runs", json={"assistant_id": assistant["id"], "tool_choice": "required"}
+    ).json()
+    for _ in range(100):
+        run = client.get(f"/threads/{thread['id']}/runs/{run['id']}").json()
+        if run["status"] == "requires_action":
+            return thread["id"], run
+        time.sleep(0.05)
+    raise AssertionError(f"the run never paused: {run['status']}")
+
+
+def _function_outputs(client: httpx.Client, tid: str, run: dict[str, Any]) -> list[object]:
+    steps = client.get(f"/threads/{tid}/runs/{run['id']}/steps").json()["data"]
+    read = [client.get(f"/threads/{tid}/runs/{run['id']}/steps/{step['id']}").json() for step in steps]
+    return [
+        call["function"]["output"]
+        for step in read
+        if step["step_details"]["type"] == "tool_calls"
+        for call in step["step_details"]["tool_calls"]
+    ]
+
+
+@pytest.mark.parametrize("faulty", ["tool-outputs-blank-before-submit"], indirect=True)
+def test_any_waiting_tool_call_shows_a_blank_output(faulty: httpx.Client) -> None:
+    tid, run = _paused_run(faulty)
+    assert _function_outputs(faulty, tid, run) == [""]
+
+
+@pytest.mark.parametrize("faulty", ["submitted-outputs-not-kept"], indirect=True)
+def test_any_submitted_output_is_lost_from_the_step(faulty: httpx.Client) -> None:
+    tid, run = _paused_run(faulty)
+    calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]
+    outputs = [{"tool_call_id": c["id"], "output": "ACME is at 41.5"} for c in calls]
+    assert faulty.post(
+        f"/threads/{tid}/runs/{run['id']}/submit_tool_outputs", json={"tool_outputs": outputs}
+    ).is_success
+    for _ in range(100):
+        if faulty.get(f"/threads/{tid}/runs/{run['id']}").json()["status"] == "completed":
+            break
+        time.sleep(0.05)
+    assert _function_outputs(faulty, tid, run) == [None]
+
+
+@pytest.mark.parametrize("faulty", ["assistants-listed-without-instructions"], indirect=True)
+def test_every_listed_assistant_lacks_its_instructions_and_tools(faulty: httpx.Client) -> None:
+    made = _assistant(faulty, instructions="Be kind.", tools=[{"type": "file_search"}])
+    listed = faulty.get("/assistants", params={"order": "asc", "limit": 5}).json()["data"]
+    assert [(a["instructions"], a["tools"]) for a in listed if a["id"] == made["id"]] == [(None, [])]
+    assert faulty.get(f"/assistants/{made['id']}").json()["instructions"] == "Be kind."
+
+
+@pytest.mark.parametrize("faulty", ["deletion-confirmed-with-a-new-id"], indirect=True)
+def test_every_deletion_is_confirmed_under_another_id(faulty: httpx.Client) -> None:
+    thread = faulty.post("/threads", json={"metadata": {"any": "thing"}}).json()
+    message = faulty.post(f"/threads/{thread['id']}/messages", json={"role": "user", "content": "x"}).json()
+    paths = [f"/threads/{thread['id']}/messages/{message['id']}", f"/threads/{thread['id']}"]
+    paths.append(f"/assistants/{_assistant(faulty)['id']}")
+    for path in paths:
+        confirmed = faulty.delete(path).json()
+        assert confirmed["deleted"] is True
+        assert confirmed["id"] != path.rsplit("/", 1)[1]
+        assert confirmed["id"].split("_")[0] == path.rsplit("/", 1)[1].split("_")[0]
+
+
+@pytest.mark.parametrize("faulty", ["modify-run-ignores-metadata"], indirect=True)
+def test_any_run_metadata_change_is_dropped(faulty: httpx.Client) -> None:
+    tid, run = _paused_run(faulty)  # a run in any status, with metadata the suite never sends
+    path = f"/threads/{tid}/runs/{run['id']}"
+    assert faulty.post(path, json={"metadata": {"stage": "paused", "n": "2"}}).json()["metadata"] == run["metadata"]
+    assert faulty.get(path).json()["metadata"] == run["metadata"]
+
+
+@pytest.mark.parametrize("faulty", ["run-overrides-ignored"], indirect=True)
+def test_any_run_override_is_dropped(faulty: httpx.Client) -> None:
+    assistant = _assistant(faulty, instructions="Be terse.")
+    thread = faulty.post("/threads", json={}).json()
+    tool = {"type": "code_interpreter"}
+    body = {"assistant_id": assistant["id"], "instructions": "Reply in Latin.", "tools": [tool]}
+    run = faulty.post(f"/threads/{thread['id']}/runs", json=body).json()
+    assert (run["instructions"], run["tools"]) == ("Be terse.", [])
+
+
+@pytest.mark.parametrize("faulty", ["run-settings-not-inherited"], indirect=True)
+def test_any_run_without_settings_gets_none(faulty: httpx.Client) -> None:
+    tool = {"type": "function", "function": {"name": "lookup_stock", "parameters": {"type": "object"}}}
+    assistant = _assistant(faulty, instructions="Be terse.", tools=[tool])
+    body = {"assistant_id": assistant["id"], "thread": {"messages": [{"role": "user", "content": "hi"}]}}
+    run = faulty.post("/threads/runs", json=body).json()
+    assert (run["instructions"], run["tools"]) == ("", [])
 
 
 # ----------------------------------------------------------------------------- no fault crashes

@@ -35,6 +35,7 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
         (["--budget-requests", "0"], "--budget-requests must be between"),
         (["--header", "X-Uni: é☃"], "HTTP headers cannot carry"),
         (["--header", "Bad Name: v"], "a header name is ASCII"),
+        (["--header", "Transfer-Encoding: gzip"], "is the HTTP client's to set"),
         (["--query", "novalue"], "--query must look like NAME=VALUE"),
         (["--auth-header", "api key"], "--auth-header must be a header name"),
     ],

@@ -19,6 +19,7 @@ from assistants_conformance.detection.mutants import (
     answer_schemas,
     generate,
     mutate_value,
+    reach,
     run_mutant,
     sample,
 )
@@ -83,6 +84,38 @@ def test_a_mutant_is_judged_by_the_stated_rules(mutant_id: str, verdict: str) ->
     assert result.verdict == verdict, result.to_dict()
     if verdict == "killed":
         assert result.fired
+
+
+def test_only_the_scenarios_that_meet_a_target_run_for_its_mutants() -> None:
+    """The map is measured, not written: streams come only from the runs scenario, and assistants
+    are created by several."""
+    met = reach()
+    assert met["event:thread.run.created"] == frozenset({"runs"})
+    assert {"assistants-crud", "validation", "runs"} <= met["createAssistant"]
+    assert "event:thread.run.expired" not in met  # unreached: its mutants run every scenario
+
+
+def test_a_mutant_is_judged_alike_on_the_scenarios_that_meet_it() -> None:
+    whole = run_mutant("getAssistant.created_at:remove")
+    narrowed = run_mutant("getAssistant.created_at:remove", scenarios=reach()["getAssistant"])
+    assert whole.verdict == narrowed.verdict == "killed"
+
+
+def test_a_run_asked_to_stop_at_its_first_failure_sends_no_more() -> None:
+    from assistants_conformance.faults import FAULTS, FaultyApp
+    from assistants_conformance.reference import create_app, running_server
+    from assistants_conformance.runner import Options, run
+
+    key = "sk-stop-early"
+    used = {}
+    for stop in (False, True):
+        app = FaultyApp(create_app(api_key=key), FAULTS["assistant-without-created-at"].make(key))
+        with running_server(api_key=key, app=app) as server:
+            options = Options(base_url=server.root, api_key=key, max_examples=0, stop_at_first_failure=stop)
+            result = run(options)
+        assert "RESP-SCHEMA-001" in {c.id for c in result.checks if c.outcome.value == "failed"}
+        used[stop] = result.coverage["requests"]
+    assert used[True] < used[False] / 4, used
 
 
 def test_the_mutation_score_does_not_fall(tmp_path: Path) -> None:

@@ -152,7 +152,7 @@ def test_stateful_phase_reaches_objects_only_links_lead_to() -> None:
     with running_server(api_key=KEY, app=FaultyApp(create_app(api_key=KEY), fault)) as server:
         result = run(Options(base_url=server.root, api_key=KEY, only={"PROP-5XX-001"}, max_examples=15))
     (check,) = result.checks
-    assert check.outcome is Outcome.FAILED
+    assert check.outcome is Outcome.FAILED, check.reason
     assert any("/assistants/{assistant_id} answered 500" in f.message for f in check.findings)
     shown = [result.exchanges[f.exchange].url for f in check.findings if f.exchange is not None]
     assert any("/assistants/asst_" in url for url in shown)

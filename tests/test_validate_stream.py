@@ -120,6 +120,13 @@ ERROR_CASES: list[tuple[str, str, Mutation]] = [
     ("STREAM-DONE-002", "text", _insert(len, "thread.run.completed", "{}")),
     ("STREAM-THREAD-001", "text", _move_before("thread.run.created", "thread.created")),
     ("STREAM-RUN-001", "run", lambda f: [x for x in f if x[0] not in ("thread.run.created", "thread.run.queued")]),
+    (  # created twice
+        "STREAM-RUN-001",
+        "text",
+        lambda f: _insert(
+            lambda c: find(c, "thread.run.queued"), "thread.run.created", f[find(f, "thread.run.created")][1]
+        )(f),
+    ),
     (
         "STREAM-RUN-002",
         "text",

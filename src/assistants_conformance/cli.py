@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--vendor-spec", type=Path, help="the vendor's published OpenAPI document, for a plain-Schemathesis column"
     )
     detection.add_argument("--skip-schemathesis", action="store_true", help="only this suite's column")
+    detection.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="run Schemathesis for every cell, even those an earlier run measured with the same servers, "
+        "document, seed and budget (kept under ~/.cache/assistants-conformance/detection; default: reuse them)",
+    )
     detection.add_argument("--seed", type=int, default=0, help="seed for every detector (default: 0)")
     detection.add_argument(
         "--max-examples", type=int, default=10, help="for our property phase and Schemathesis (default: 10)"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import threading
 import time
 from collections import defaultdict
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from assistants_conformance.contract import get_contract
 from assistants_conformance.progress import Progress
@@ -16,6 +17,7 @@ from assistants_conformance.results import Finding
 from assistants_conformance.target import Response, Target
 from assistants_conformance.validate import Severity, validate_response, validate_stream_bytes
 from assistants_conformance.validate.http import Router
+from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.transcript import StreamReport
 
 TAG = "conformance_run"
@@ -85,6 +87,40 @@ IDENTITY: dict[str, tuple[str, ...]] = {
 }
 
 
+# The path parameter that names an object of each kind (`thread.run` → run_id).
+OWN_ID = {
+    "assistant": "assistant_id",
+    "thread": "thread_id",
+    "thread.message": "message_id",
+    "thread.run": "run_id",
+    "thread.run.step": "step_id",
+}
+
+
+def _objects_of(response: Response) -> tuple[list[Any], bool]:
+    """The objects an answer shows, and whether it is one object answered alone: a JSON object,
+    a list page's items, or the run, messages and steps of a stream's events (deltas aside)."""
+    kind = response.headers.get("content-type", "")
+    if kind.startswith("text/event-stream"):
+        parser = SSEParser()
+        frames = [*parser.feed(response.content), *parser.close()]
+        return [
+            _json(f.data) for f in frames if (f.event or "").startswith("thread.") and "delta" not in f.event
+        ], False
+    if kind.startswith("application/json"):
+        body = response.json()
+        page = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
+        return (page, False) if isinstance(page, list) else ([body], True)
+    return [], False
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None  # the stream's own checks report it
+
+
 class Context:
     def __init__(
         self,
@@ -97,8 +133,11 @@ class Context:
         max_examples: int = 10,
         capabilities: dict[str, bool] | None = None,
         progress: Progress | None = None,
+        stop_at_first_failure: bool = False,
     ) -> None:
         self.target = target
+        # Set for a mutant: one failure decides it, so the first ends the run (as Ctrl-C does).
+        self.stop_at_first_failure = stop_at_first_failure
         self.progress = progress  # the terminal's status, for phases that run long
         self.capabilities = capabilities if capabilities is not None else {}
         self.poll_timeout = poll_timeout
@@ -142,20 +181,22 @@ class Context:
                 break
             self._judge(*retried)
         self._judge(method, url, response.status, response.headers, response.content, response.exchange)
-        route = self._operation(method, url)
-        if response.ok and response.headers.get("content-type", "").startswith("application/json"):
-            self._same_identity(response, route)
+        found = self.router.match(method, url)
+        route = found.operation.operation_id if found else f"{method} (undocumented)"
+        if response.ok:
+            objects, single = _objects_of(response)
+            self._same_identity(objects, route, response.exchange)
+            if found is not None:
+                self._ids_agree(objects, single, found.params, route, response.exchange)
         self.coverage[route][str(response.status)] += 1
         self.timings[route].append(time.monotonic() - began)
         return response
 
-    def _same_identity(self, response: Response, operation: str) -> None:
+    def _same_identity(self, items: list[Any], operation: str, exchange: int | None) -> None:
         """Every object an answer shows agrees with how it was first answered on the fields that
         never change: a stale cache, a join that mixes rows or a serialiser that rewrites a field
-        shows only here."""
-        body = response.json()
-        page = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
-        for item in page if isinstance(page, list) else [body]:
+        shows only here. A stream shows its run, messages and steps once per event."""
+        for item in items:
             if not (isinstance(item, dict) and isinstance(item.get("id"), str) and item.get("object") in IDENTITY):
                 continue
             now = {name: item[name] for name in IDENTITY[item["object"]] if name in item}
@@ -177,7 +218,44 @@ class Context:
                         f"{operation}: {item['object']} {item['id']} has {name} {str(now[name])[:80]!r}; it was "
                         f"first answered with {str(first[name])[:80]!r}"
                     )
-                self.add_finding("RESP-IDENTITY-001", message, name, "#/components/schemas", exchange=response.exchange)
+                self.add_finding("RESP-IDENTITY-001", message, name, "#/components/schemas", exchange=exchange)
+
+    def _ids_agree(
+        self, items: list[Any], single: bool, params: dict[str, str], operation: str, exchange: int | None
+    ) -> None:
+        """RESP-ID-001: the ids an answer gives agree with the path that reached it: the object
+        asked for by id is that object, what a thread or run holds names that thread or run, and a
+        run's steps and messages name the run's assistant."""
+        asked = {name: unquote(value) for name, value in params.items()}
+        for item in items:
+            if not (isinstance(item, dict) and isinstance(item.get("id"), str)):
+                continue
+            kind = str(item.get("object", "")).removesuffix(".deleted")
+            expected: dict[str, str] = {}
+            own = OWN_ID.get(kind)
+            if single and own in asked:
+                expected["id"] = asked[own]
+            for parent in ("thread_id", "run_id"):
+                if parent in asked and parent in item and not (kind == "thread.run" and parent == "run_id"):
+                    expected[parent] = asked[parent]
+            # A step, and a message the assistant wrote, are the assistant's of their run.
+            authored = kind == "thread.run.step" or (kind == "thread.message" and item.get("role") == "assistant")
+            run = self._identity.get(str(item.get("run_id"))) if authored else None
+            if run is not None and isinstance(item.get("run_id"), str) and "assistant_id" in run:
+                expected["assistant_id"] = run["assistant_id"]
+            if not expected:
+                continue
+            self.judged("RESP-ID-001", operation)
+            for name, value in expected.items():
+                if item.get(name) != value:
+                    source = "its run" if name == "assistant_id" else "the path"
+                    self.add_finding(
+                        "RESP-ID-001",
+                        f"{operation}: a {kind} has {name} {str(item.get(name))[:80]!r}; {source} says {value[:80]!r}",
+                        name,
+                        "#/paths",
+                        exchange=exchange,
+                    )
 
     def judged(self, check: str, operation: str) -> None:
         """Record that `check` had something to judge in an answer of `operation`."""
@@ -224,6 +302,8 @@ class Context:
                     Finding(message, _normalise(where), spec, severity, exchange, frame)
                 )
             group.add(exchange, seen_in)
+        if self.stop_at_first_failure and severity == "error":
+            self.target.interrupted = True
 
     def failing_checks(self) -> set[str]:
         """The checks with an error finding so far (cheap: for the progress status)."""

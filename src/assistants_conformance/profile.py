@@ -27,6 +27,7 @@ REQUIRES: dict[str, str] = {
     "RUN-SNAP-001": "streaming",
     "RUN-TOOL-001": "function_tools",
     "RUN-TOOL-002": "function_tools",
+    "RUN-TOOL-003": "function_tools",
     "RUN-BUSY-001": "function_tools",
     "RUN-CANCEL-001": "function_tools",
 }

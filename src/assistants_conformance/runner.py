@@ -51,6 +51,9 @@ class Options:
     poll_timeout: float = 60.0
     max_examples: int = 10
     workers: int = 1
+    # The lab's levers (mutants): run only the named scenarios; end the run at its first failure.
+    scenarios: frozenset[str] | None = None
+    stop_at_first_failure: bool = False
     profile: Profile = field(default_factory=Profile)
     progress: Progress | None = None  # what the terminal shows while the run goes (progress.py)
 
@@ -100,6 +103,7 @@ def run(options: Options) -> RunResult:
         max_examples=options.max_examples,
         capabilities=options.profile.capabilities,
         progress=options.progress,
+        stop_at_first_failure=options.stop_at_first_failure,
     )
     wanted = set(selected(options))
     incomplete: list[str] = []
@@ -113,7 +117,11 @@ def run(options: Options) -> RunResult:
             incomplete.append(f"the target answers {probe.status} to a plain list request")
         # The validators' checks judge every answer: selecting one runs every scenario.
         judges_all = any(check.startswith(VALIDATOR_PREFIXES) for check in wanted)
-        chosen = [sc for sc in SCENARIOS if judges_all or wanted & set(sc.checks)]
+        chosen = [
+            sc
+            for sc in SCENARIOS
+            if (judges_all or wanted & set(sc.checks)) and (options.scenarios is None or sc.name in options.scenarios)
+        ]
         pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
         try:
             for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options), chosen):

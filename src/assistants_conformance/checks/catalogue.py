@@ -105,6 +105,16 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
     ),
     # ---------------------------------------------------------------- framing (SSE)
     (
+        "RESP-ID-001",
+        Level.MUST,
+        "response",
+        "The ids in an answer agree with how it was reached: the object asked for by id is that object, "
+        "what a thread or run holds names that thread or run, a run's steps and the messages its assistant "
+        "wrote name the run's assistant, and an id a list gives reads back.",
+        "#/paths",
+        "API reference: every object's `id`, `thread_id`, `run_id`, `assistant_id`",
+    ),
+    (
         "SSE-UTF8-001",
         Level.MUST,
         "framing",
@@ -181,7 +191,7 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "ASST-CRUD-004",
         Level.MUST,
         "lifecycle",
-        "listAssistants includes a newly created assistant.",
+        "listAssistants includes a newly created assistant, as its latest answer shows it.",
         "listAssistants",
         "Assistants reference: list",
     ),
@@ -289,8 +299,8 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         Level.MUST,
         "validation",
         "A value at its documented limit (256-character name, 512-character description and metadata "
-        "values, 16 metadata pairs, 64-character keys, 128 tools) comes back exactly as sent, arrays in "
-        "the order sent, from create, from modify and on read-back.",
+        "values, 256,000 characters of instructions, 16 metadata pairs, 64-character keys, 128 tools) "
+        "comes back exactly as sent, arrays in the order sent, from create, from modify and on read-back.",
         f"{_S}/CreateAssistantRequest",
         "Assistants reference: create, modify, retrieve",
     ),
@@ -383,6 +393,32 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "submit_tool_outputs resumes the run to completion, streamed or not.",
         "submitToolOuputsToRun",
         "Function calling guide",
+    ),
+    (
+        "RUN-TOOL-003",
+        Level.MUST,
+        "runs",
+        "A tool call's `output` in its run step is null until the outputs are submitted, then the output "
+        "submitted for it (polled steps and streamed step snapshots).",
+        "#/components/schemas/FunctionCall",
+        "Run steps reference: function.output",
+    ),
+    (
+        "RUN-SETTINGS-001",
+        Level.MUST,
+        "runs",
+        "A run uses the assistant's model, instructions and tools unless the request sends its own, which then "
+        "take their place; the run shows what it used.",
+        "#/components/schemas/CreateRunRequest",
+        "Runs reference: createRun model, instructions, tools",
+    ),
+    (
+        "RUN-MODIFY-001",
+        Level.MUST,
+        "runs",
+        "modifyRun sets a run's metadata and changes nothing else of it; a read-back agrees.",
+        "modifyRun",
+        "Runs reference: modify",
     ),
     (
         "RUN-CANCEL-001",

@@ -20,6 +20,7 @@ from assistants_conformance.detection.matrix import (
     fill,
     judge_schemathesis,
     schemathesis_cell,
+    schemathesis_cell_named,
     selected,
     suite_cell,
     suite_cell_named,
@@ -67,15 +68,19 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
         progress,
         by_name=functools.partial(suite_cell_named, seed=seed, max_examples=examples),
     )
+    reuse = not args.remeasure
     for column, document in ((ours, spec_path()), (vendor, args.vendor_spec)):
         if column.ran and document is not None:
             progress(f"{column.title}: {len(faults)} faults + the clean server")
             fill(
                 column,
-                lambda spec, doc=document: schemathesis_cell(doc, spec, seed=seed, max_examples=examples),
+                lambda spec, doc=document: schemathesis_cell(doc, spec, seed=seed, max_examples=examples, reuse=reuse),
                 faults,
                 args.jobs,
                 progress,
+                by_name=functools.partial(
+                    schemathesis_cell_named, document=document, seed=seed, max_examples=examples, reuse=reuse
+                ),
             )
             judge_schemathesis(column)
 
@@ -96,6 +101,7 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
             progress(
                 f"{column.title}: {summary['detected']}/{summary['faults']} detected, "
                 f"{summary['false_alarms']} false alarm(s) on the clean server, {summary['wall_s']} s"
+                + (f" ({summary['cached']} cell(s) measured by an earlier run)" if summary["cached"] else "")
                 + (f", {summary['errors']} run(s) that could not finish" if summary["errors"] else "")
             )
         else:

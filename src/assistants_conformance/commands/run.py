@@ -54,6 +54,11 @@ def _auth_header(name: str | None) -> str | None:
     return name
 
 
+# Headers that frame the message: set by the HTTP client per request; one given for every request
+# would make the client refuse to send (and that must not read as an unreachable target).
+FRAMING_HEADERS = frozenset({"transfer-encoding", "content-length"})
+
+
 def _headers(values: list[str]) -> dict[str, str]:
     out = {}
     for value in values:
@@ -72,6 +77,8 @@ def _headers(values: list[str]) -> dict[str, str]:
             ) from exc
         if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in content):
             raise UsageError(f"--header {name}: the value has a control character")
+        if name.lower() in FRAMING_HEADERS:
+            raise UsageError(f"--header {name}: how a request is framed is the HTTP client's to set, not an option's")
         out[name] = content
     return out
 

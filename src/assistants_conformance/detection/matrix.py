@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistants_conformance.detection import measured
 from assistants_conformance.faults import FAULTS, Fault, FaultSpec, FaultyApp
 from assistants_conformance.reference import RunningServer, create_app, running_server
 from assistants_conformance.results import Outcome, RunResult
@@ -44,9 +45,11 @@ class Cell:
     note: str = ""
     new: list[str] = field(default_factory=list)  # Schemathesis: failures the clean server does not get
     error: bool = False  # the detector could not run to the end: no verdict either way
+    cached: bool = False  # a Schemathesis cell measured by an earlier run with the same inputs (measured.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "cached": self.cached,
             "fired": self.fired,
             "warned": self.warned,
             "detected": self.detected,
@@ -80,6 +83,7 @@ class Column:
             "detected": sum(c.detected for c in self.cells.values()),
             "errors": sum(c.error for c in self.cells.values()) + bool(self.clean and self.clean.error),
             "false_alarms": len(self.clean.fired) if self.clean else 0,
+            "cached": sum(c.cached for c in self.cells.values()) + bool(self.clean and self.clean.cached),
         }
 
 
@@ -176,7 +180,15 @@ def schemathesis_failures(
     return fired, f"exit {data.get('exit_code', done.returncode)}", False
 
 
-def schemathesis_cell(document: Path, spec: FaultSpec | None, *, seed: int, max_examples: int) -> Cell:
+def schemathesis_cell(
+    document: Path, spec: FaultSpec | None, *, seed: int, max_examples: int, reuse: bool = True
+) -> Cell:
+    """Plain Schemathesis against one server; a cell measured before with the same inputs is
+    taken from the cache (`reuse`), and every cell that ran to its end is kept there."""
+    cell_key = measured.key(document, spec.name if spec else None, seed=seed, max_examples=max_examples)
+    kept = measured.load(cell_key) if reuse else None
+    if kept is not None:
+        return Cell(fired=kept["fired"], seconds=kept.get("seconds", 0.0), outcome=kept.get("outcome", ""), cached=True)
     began = time.monotonic()
     fired: list[str] = []
     error = False
@@ -189,7 +201,19 @@ def schemathesis_cell(document: Path, spec: FaultSpec | None, *, seed: int, max_
             )
         fired = sorted(set(fired) | set(found))
         error = error or failed
-    return Cell(fired=fired, seconds=round(time.monotonic() - began, 2), outcome=outcome, error=error)
+    cell = Cell(fired=fired, seconds=round(time.monotonic() - began, 2), outcome=outcome, error=error)
+    if not error:
+        measured.store(cell_key, {"fired": cell.fired, "seconds": cell.seconds, "outcome": cell.outcome})
+    return cell
+
+
+def schemathesis_cell_named(
+    name: str | None, document: Path, *, seed: int, max_examples: int, reuse: bool = True
+) -> Cell:
+    """`schemathesis_cell` by fault name, for a worker process: the server it meets then runs in
+    that process, not beside every other server in this one (one interpreter lock for all)."""
+    spec = FAULTS[name] if name else None
+    return schemathesis_cell(document, spec, seed=seed, max_examples=max_examples, reuse=reuse)
 
 
 def fill(
@@ -204,23 +228,28 @@ def fill(
     """Measure the clean server, then every fault (`jobs` at a time); the column's wall time covers
     both. With `by_name` (a picklable function of a fault's name) the faults run in `jobs` worker
     processes: our run drives Hypothesis, which is neither thread-safe nor reproducible with two
-    tests in one process, but is both in processes of their own."""
+    tests in one process, and every server is Python, which one process runs one at a time."""
     began = time.monotonic()
     column.clean = measure(None)
-    progress(f"  clean server: {len(column.clean.fired)} finding(s), {column.clean.seconds} s")
+    progress(f"  clean server: {_said(column.clean)}")
     if by_name is not None and jobs > 1:
         context = multiprocessing.get_context("spawn")  # no threads or servers inherited from this process
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as processes:
             cells = processes.map(by_name, [spec.name for spec in faults])
             for n, (spec, cell) in enumerate(zip(faults, cells, strict=True), 1):
                 column.cells[spec.name] = cell
-                progress(f"  [{n}/{len(faults)}] {spec.name}: {len(cell.fired)} finding(s), {cell.seconds} s")
+                progress(f"  [{n}/{len(faults)}] {spec.name}: {_said(cell)}")
     else:
         with ThreadPoolExecutor(max_workers=max(1, jobs) if by_name is None else 1) as pool:
             for n, (spec, cell) in enumerate(zip(faults, pool.map(measure, faults), strict=True), 1):
                 column.cells[spec.name] = cell
-                progress(f"  [{n}/{len(faults)}] {spec.name}: {len(cell.fired)} finding(s), {cell.seconds} s")
+                progress(f"  [{n}/{len(faults)}] {spec.name}: {_said(cell)}")
     column.wall_s = time.monotonic() - began
+
+
+def _said(cell: Cell) -> str:
+    took = f"measured earlier ({cell.seconds} s)" if cell.cached else f"{cell.seconds} s"
+    return f"{len(cell.fired)} finding(s), {took}"
 
 
 def judge_schemathesis(column: Column) -> None:

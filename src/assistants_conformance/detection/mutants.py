@@ -22,7 +22,6 @@ listed with the reason it survives where one is known (EXPLAINED).
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -57,6 +56,16 @@ EXPLAINED: tuple[tuple[str, str], ...] = (
         r"^event:thread\.(run|message|run\.step)\.(queued|in_progress):(drop|duplicate)$",
         "a status event that repeats the status the previous event already carried: the documentation "
         "lists the events but does not require each status echo to appear exactly once",
+    ),
+    (
+        r"^event:thread\.run\.step\.delta:swap$",
+        "the first two deltas of the one tool call change places: the first carries the call's id and name with "
+        "empty arguments, so folding by index gives the same call; the documentation does not say which delta "
+        "carries the id",
+    ),
+    (
+        r"^event:thread\.message\.completed:swap$",
+        "a message's end and the end of the step that made it change places: the documentation does not order them",
     ),
 )
 
@@ -395,25 +404,63 @@ def by_id() -> dict[str, Mutant]:
     return {m.id: m for m in generate()}
 
 
-def run_mutant(mutant_id: str, *, seed: int = 0) -> MutantResult:
+KEY = "sk-mutants-local"
+
+
+def _options(root: str, seed: int, **lab: Any) -> Any:
+    from assistants_conformance.runner import Options
+
+    return Options(base_url=root, api_key=KEY, seed=seed, max_examples=0, poll_timeout=3.0, timeout=10.0, **lab)
+
+
+def reach(*, seed: int = 0) -> dict[str, frozenset[str] | None]:
+    """Which scenarios meet each target (an operation, or `event:<name>`), from one clean run per
+    scenario and one of them all. A mutant changes only what its target answers, so a scenario that
+    never meets the target sees exactly what it sees on the clean server and cannot kill it: it
+    need not run. A target only the whole run met maps to None (run them all); a target no run met
+    is absent: its mutants are unreached, since nothing differs from the clean run until it is met."""
+    from assistants_conformance.faults import FaultyApp
+    from assistants_conformance.reference import create_app, running_server
+    from assistants_conformance.runner import run
+    from assistants_conformance.scenarios import SCENARIOS
+
+    router = Router(get_contract())
+    met: dict[str, set[str]] = {}
+    whole = "(all scenarios)"
+    for name in [*(scenario.name for scenario in SCENARIOS), whole]:
+
+        def note(req: Req, res: Res, name: str = name) -> None:
+            route = router.match(req.method, req.path)
+            if route is not None:
+                met.setdefault(route.operation.operation_id, set()).add(name)
+            if res.headers.get("content-type", "").startswith("text/event-stream"):
+                for frame in sse.parse(res.body):
+                    met.setdefault(f"event:{frame.event}", set()).add(name)
+
+        app = FaultyApp(create_app(api_key=KEY), Fault("reach", after=note))
+        with running_server(api_key=KEY, app=app) as server:
+            run(_options(server.root, seed, scenarios=None if name == whole else frozenset({name})))
+    return {target: frozenset(names - {whole}) or None for target, names in met.items()}
+
+
+def run_mutant(mutant_id: str, *, seed: int = 0, scenarios: frozenset[str] | None = None) -> MutantResult:
     """The default run (scenarios; the property phase off: its budget would multiply the hour
-    this takes) against the reference server with one mutant in front of it."""
+    this takes) against the reference server with one mutant in front of it. Only `scenarios`
+    run when given (see `reach`), and the run ends at its first failure: one decides the verdict,
+    so `fired` names the check(s) that killed the mutant, not every check that would have."""
     import time
 
     from assistants_conformance.faults import FaultyApp
     from assistants_conformance.reference import create_app, running_server
     from assistants_conformance.results import Outcome
-    from assistants_conformance.runner import Options, run
+    from assistants_conformance.runner import run
 
-    key = "sk-mutants-local"
     mutant = by_id()[mutant_id]
     applied = Applied()
     began = time.monotonic()
-    app = FaultyApp(create_app(api_key=key), fault_for(mutant, applied))
-    with running_server(api_key=key, app=app) as server:
-        result = run(
-            Options(base_url=server.root, api_key=key, seed=seed, max_examples=0, poll_timeout=3.0, timeout=10.0)
-        )
+    app = FaultyApp(create_app(api_key=KEY), fault_for(mutant, applied))
+    with running_server(api_key=KEY, app=app) as server:
+        result = run(_options(server.root, seed, scenarios=scenarios, stop_at_first_failure=True))
     fired = sorted(c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.ERRORED))
     return MutantResult(
         mutant,
@@ -428,18 +475,27 @@ def run_mutant(mutant_id: str, *, seed: int = 0) -> MutantResult:
 def run_many(
     mutants: list[Mutant], *, jobs: int, seed: int, progress: Callable[[str], None] = lambda line: None
 ) -> list[MutantResult]:
-    """Each mutant in a worker process of its own kind (spawned: nothing inherited from this one)."""
+    """Each mutant in a worker process (spawned: nothing inherited from this one), running only
+    the scenarios that meet its target (`reach`). A mutant whose target no clean run met is
+    unreached without a run of its own."""
     import multiprocessing
     import time
     from concurrent.futures import ProcessPoolExecutor
 
     began = time.monotonic()
+    reached = reach(seed=seed)
+    progress(f"  which scenarios meet which target: {len(reached)} targets met, {time.monotonic() - began:.0f} s")
     results: list[MutantResult] = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        job = functools.partial(run_mutant, seed=seed)
-        for n, result in enumerate(pool.map(job, [m.id for m in mutants], chunksize=4), 1):
-            results.append(result)
+        futures = {
+            m.id: pool.submit(run_mutant, m.id, seed=seed, scenarios=reached[m.target])
+            for m in mutants
+            if m.target in reached
+        }
+        for n, mutant in enumerate(mutants, 1):
+            future = futures.get(mutant.id)
+            results.append(future.result() if future else MutantResult(mutant, outcome="not run: no clean run met it"))
             if n % 25 == 0 or n == len(mutants):
                 killed = sum(r.verdict == "killed" for r in results)
                 progress(f"  [{n}/{len(mutants)}] {killed} killed so far, {time.monotonic() - began:.0f} s")
@@ -456,7 +512,14 @@ def record(
         "sample_per_operator": sample_per_operator,
         "wall_s": round(wall_s, 1),
         "equivalence_rule": "the mutant met its target but changed no byte the server sent",
-        "kill_rule": "some check failed, warned or errored (the run's default scenarios, property phase off)",
+        "unreached_rule": (
+            "no clean run (each scenario alone, and all together) met the target, so the mutant changes nothing; "
+            "it is not run"
+        ),
+        "kill_rule": (
+            "some check failed, warned or errored (the default run's scenarios that meet the target, property "
+            "phase off; the run ends at its first failure, so `fired` names what killed it)"
+        ),
         "score": score(results),
         "mutants": [r.to_dict() for r in results],
     }

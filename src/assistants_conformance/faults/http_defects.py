@@ -4,6 +4,7 @@ ones only generated requests reach."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -581,6 +582,24 @@ def _metadata_cut(key: str) -> Fault:
 
 
 @fault(
+    "instructions-cut-at-65535-bytes",
+    "Instructions are stored in a 64 KiB text column (MySQL's TEXT) that truncates silently: any instructions "
+    "over 65,535 bytes of UTF-8 (valid up to 256,000 characters, so accepted) are cut, on create and modify.",
+    "validation",
+    {"VALID-ECHO-001"},
+)
+def _instructions_cut(key: str) -> Fault:
+    def cut(req: Req) -> None:
+        body = json_post(req, "/v1/assistants") or json_post(req, ASSISTANT)
+        text = body.get("instructions") if body else None
+        if isinstance(text, str) and len(encoded := text.encode("utf-8", "surrogatepass")) > 65_535:
+            body["instructions"] = encoded[:65_535].decode("utf-8", "ignore")  # type: ignore[index]
+            set_json_body(req, body)
+
+    return before(cut)(key)
+
+
+@fault(
     "tools-come-back-sorted",
     "An assistant's tools come back sorted by type and function name, not in the order sent (kept in a map).",
     "validation",
@@ -808,22 +827,33 @@ def _stream_as_json(key: str) -> Fault:
     return before(unstream)(key)
 
 
-def _on_runs_everywhere(change: Callable[[dict[str, Any]], None]) -> Callable[[str], Fault]:
-    """Apply `change` to every run a client sees: JSON answers (alone or in lists) and run events."""
+def _everywhere(*kinds: str, change: Callable[[dict[str, Any]], None]) -> Callable[[str], Fault]:
+    """Apply `change` to every object of these kinds (`thread.run`, `thread.run.step`, …) a client
+    sees: JSON answers, alone or in lists, and the data of stream events."""
 
     def rewrite(req: Req, res: Res) -> None:
         if res.headers.get("content-type", "").startswith("text/event-stream"):
             frames = sse.parse(res.body)
             for frame in frames:
-                data = frame.json() if (frame.event or "").startswith("thread.run.") else None
-                if isinstance(data, dict) and data.get("object") == "thread.run":
+                data = frame.json() if (frame.event or "").startswith("thread.") else None
+                if isinstance(data, dict) and data.get("object") in kinds:
                     change(data)
                     frame.set_json(data)
             res.body = sse.serialise(frames)
         else:
-            rewrite_objects(res, "thread.run", change)
+            for kind in kinds:
+                rewrite_objects(res, kind, change)
 
     return after(rewrite)
+
+
+def _function_calls(step: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `function` objects of a tool_calls step, or of a step delta."""
+    delta = step.get("delta")
+    details = (delta if isinstance(delta, dict) else step).get("step_details")
+    calls = details.get("tool_calls") if isinstance(details, dict) else None
+    functions = [c.get("function") for c in calls if isinstance(c, dict)] if isinstance(calls, list) else []
+    return [f for f in functions if isinstance(f, dict)]
 
 
 @fault(
@@ -837,7 +867,7 @@ def _live_usage(key: str) -> Fault:
         if run.get("status") in ("queued", "in_progress", "requires_action", "cancelling") and run.get("usage") is None:
             run["usage"] = {"prompt_tokens": 1, "completion_tokens": 0, "total_tokens": 1}
 
-    return _on_runs_everywhere(count)(key)
+    return _everywhere("thread.run", change=count)(key)
 
 
 @fault(
@@ -851,7 +881,7 @@ def _no_completed_at(key: str) -> Fault:
         if run.get("status") == "completed":
             run["completed_at"] = None
 
-    return _on_runs_everywhere(forget)(key)
+    return _everywhere("thread.run", change=forget)(key)
 
 
 @fault(
@@ -896,6 +926,133 @@ def _credited(key: str) -> Fault:
         rewrite_objects(res, "thread.message", credit)
 
     return after(change)(key)
+
+
+@fault(
+    "tool-outputs-blank-before-submit",
+    "A tool call's `output` is an empty string from the moment the step is created (a language's zero-value "
+    "string), where the documentation says null until the outputs are submitted.",
+    "runs",
+    {"RUN-TOOL-003"},
+)
+def _blank_outputs(key: str) -> Fault:
+    def blank(step: dict[str, Any]) -> None:
+        for function in _function_calls(step):
+            if function.get("output") is None:
+                function["output"] = ""
+
+    return _everywhere("thread.run.step", "thread.run.step.delta", change=blank)(key)
+
+
+@fault(
+    "submitted-outputs-not-kept",
+    "The submitted tool outputs reach the model but are never written to the run step: each call's `output` "
+    "stays null after submit_tool_outputs.",
+    "runs",
+    {"RUN-TOOL-003"},
+)
+def _outputs_not_kept(key: str) -> Fault:
+    def forget(step: dict[str, Any]) -> None:
+        for function in _function_calls(step):
+            function["output"] = None
+
+    return _everywhere("thread.run.step", "thread.run.step.delta", change=forget)(key)
+
+
+@fault(
+    "assistants-listed-without-instructions",
+    "listAssistants serves a lighter projection of each assistant: `instructions` is null and `tools` empty in "
+    "lists (the columns a summary query leaves out), while getAssistant shows them.",
+    "lifecycle",
+    {"ASST-CRUD-004"},
+)
+def _listed_light(key: str) -> Fault:
+    def lighten(assistant: dict[str, Any]) -> None:
+        assistant["instructions"], assistant["tools"] = None, []
+
+    def rewrite(req: Req, res: Res) -> None:
+        if req.method == "GET" and req.path == "/v1/assistants":
+            rewrite_objects(res, "assistant", lighten)
+
+    return after(rewrite)(key)
+
+
+@fault(
+    "deletion-confirmed-with-a-new-id",
+    "A deletion is confirmed with a freshly generated id of the same kind (the server serialises a new "
+    "`…deleted` object instead of echoing the id it deleted), for assistants, threads and messages alike.",
+    "lifecycle",
+    {"RESP-ID-001"},
+)
+def _deleted_new_id(key: str) -> Fault:
+    def renew(item: dict[str, Any]) -> None:
+        if isinstance(item.get("id"), str):
+            prefix = item["id"].split("_", 1)[0] if "_" in item["id"] else "obj"
+            item["id"] = f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+    def rewrite(req: Req, res: Res) -> None:
+        if req.method == "DELETE":
+            for kind in ("assistant.deleted", "thread.deleted", "thread.message.deleted"):
+                rewrite_objects(res, kind, renew)
+
+    return after(rewrite)(key)
+
+
+@fault(
+    "modify-run-ignores-metadata",
+    "modifyRun answers 200 with the run as it was: the metadata sent is never written (an endpoint wired up "
+    "only so that clients do not get a 404).",
+    "runs",
+    {"RUN-MODIFY-001"},
+)
+def _modify_run_noop(key: str) -> Fault:
+    def ignore(req: Req) -> None:
+        body = json_post(req, RUN)
+        if body is not None and "metadata" in body:
+            set_json_body(req, {})
+
+    return before(ignore)(key)
+
+
+def _run_request(req: Req) -> dict[str, Any] | None:
+    """The body of a createRun or createThreadAndRun request."""
+    return json_post(req, RUNS) or json_post(req, "/v1/threads/runs")
+
+
+@fault(
+    "run-overrides-ignored",
+    "A run always uses the assistant's model, instructions and tools: the values a run request sends in their "
+    "place are dropped (a server that copies the assistant and never reads the request's settings).",
+    "runs",
+    {"RUN-SETTINGS-001"},
+)
+def _overrides_ignored(key: str) -> Fault:
+    def drop(req: Req) -> None:
+        body = _run_request(req)
+        if body is not None and any(name in body for name in ("model", "instructions", "tools")):
+            set_json_body(req, {k: v for k, v in body.items() if k not in ("model", "instructions", "tools")})
+
+    return before(drop)(key)
+
+
+@fault(
+    "run-settings-not-inherited",
+    "A run that names no instructions or tools of its own runs with none (blank instructions, no tools) instead "
+    "of the assistant's: a gateway that passes the request through without reading the assistant.",
+    "runs",
+    {"RUN-SETTINGS-001"},
+)
+def _not_inherited(key: str) -> Fault:
+    def blank(req: Req) -> None:
+        body = _run_request(req)
+        if body is not None and (body.get("instructions") is None or body.get("tools") is None):
+            instructions = body.get("instructions")
+            tools = body.get("tools")
+            set_json_body(
+                req, {**body, "instructions": instructions or "", "tools": tools if tools is not None else []}
+            )
+
+    return before(blank)(key)
 
 
 # ----------------------------------------------------------------------------- found by the property phase

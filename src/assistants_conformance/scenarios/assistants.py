@@ -78,11 +78,19 @@ def run(ctx: Context) -> None:
             f"in {stale}",
             reread,
         )
+    latest = after if changed.ok and after.get("id") == full["id"] else full
     listed = ctx.call("GET", "/assistants", params={"limit": 100})
+    shown = next((item for item in listed.items() if item.get("id") == full["id"]), None)
+    differing = changed_fields(latest, shown, "Assistant") if shown is not None else []
     ctx.expect(
         "ASST-CRUD-004",
-        full["id"] in listed.ids(),
-        "listAssistants (limit 100) does not include the new assistant",
+        shown is not None and not differing,
+        "listAssistants (limit 100) "
+        + (
+            f"shows the new assistant differing from its latest answer in {differing}"
+            if shown
+            else "does not include the new assistant"
+        ),
         listed,
     )
     deleted = ctx.call("DELETE", path)

@@ -18,6 +18,9 @@ CHECKS = (
     "RUN-POLL-001",
     "RUN-TOOL-001",
     "RUN-TOOL-002",
+    "RUN-TOOL-003",
+    "RUN-SETTINGS-001",
+    "RUN-MODIFY-001",
     "RUN-CANCEL-001",
     "RUN-BUSY-001",
     "MSG-001",
@@ -115,7 +118,8 @@ def run(ctx: Context) -> None:
     if ctx.can("streaming"):
         _streamed_thread_and_run(ctx, aid, small)
         _streamed_run(ctx, aid, small)
-    tid = _polled_run(ctx, aid, small)
+    tid = _polled_run(ctx, assistant, small)
+    _polled_thread_and_run(ctx, assistant, small)
     if not ctx.can("function_tools"):
         return
     if ctx.can("streaming"):
@@ -125,20 +129,51 @@ def run(ctx: Context) -> None:
         _paginate_runs_and_steps(ctx, tid, aid)
 
 
+# What a run states it used ("the instructions that the assistant used for this run"), and what a
+# run request sends instead of the assistant's (RUN-SETTINGS-001).
+SETTINGS = ("model", "instructions", "tools")
+OVERRIDE = {"instructions": "Answer in one word.", "tools": []}
+
+
+def _judge_settings(ctx: Context, response: Response, expected: dict[str, Any], source: str) -> None:
+    """RUN-SETTINGS-001: "If a value is provided here, it will override the model associated with
+    the assistant. If not, the model associated with the assistant will be used" (and so for
+    instructions and tools)."""
+    run = response.object()
+    if not response.ok or not run:
+        return  # the run's own checks report a createRun that failed
+    for name, value in expected.items():
+        ctx.expect(
+            "RUN-SETTINGS-001",
+            run.get(name) == value,
+            f"a run {source} shows {name} {_short(run.get(name))}; expected {_short(value)}",
+            response,
+            where=name,
+        )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _paginate_runs_and_steps(ctx: Context, tid: str, aid: str) -> None:
     """The thread is topped up to five runs (tiny ones: one short prompt, the minimum 256 completion tokens, no
-    tools), so the run list is walked at every page size like the other lists. Each run has only
-    one or two steps (more would take many tool calls), so step lists are walked as they are."""
+    tools, instructions of their own), so the run list is walked at every page size like the other
+    lists. Each run has only one or two steps (more would take many tool calls), so step lists are
+    walked as they are."""
     url = f"/threads/{tid}/runs"
     runs = ctx.call("GET", url, params={"limit": 100, "order": "asc"})
     count = len(runs.items())
-    for _ in range(max(0, ITEMS - count)):
+    for n in range(max(0, ITEMS - count)):
         ctx.call("POST", f"/threads/{tid}/messages", json_body={"role": "user", "content": PROMPT})
         made = ctx.call(
             "POST",
             url,
-            json_body={"assistant_id": aid, "tool_choice": "none", "max_completion_tokens": 256},
+            json_body={"assistant_id": aid, "tool_choice": "none", "max_completion_tokens": 256, **OVERRIDE},
         )
+        if n == 0:
+            _judge_settings(ctx, made, OVERRIDE, "that sends instructions and tools of its own")
         if not made.ok or _poll(ctx, tid, str(made.object().get("id", "")), set()) is None:
             break  # RUN-POLL-001 judges runs that do not finish; walk what there is
     for order in ("asc", "desc"):
@@ -155,6 +190,14 @@ def _paginate_runs_and_steps(ctx: Context, tid: str, aid: str) -> None:
             ids = ctx.call("GET", steps_url, params={"limit": 100, "order": order}).ids()
             if len(ids) >= 2:
                 walk(ctx, steps_url, order, 1, ids)
+        if ids and isinstance(ids[0], str):  # an id a list gives reads back (RESP-ID-001)
+            step = ctx.call("GET", f"{steps_url}/{quote(ids[0], safe='')}")
+            ctx.expect(
+                "RESP-ID-001",
+                step.ok,
+                f"listRunSteps gave step id {ids[0][:80]!r}; getRunStep for it answered HTTP {step.status}",
+                step,
+            )
 
 
 def _streamed_thread_and_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
@@ -200,16 +243,17 @@ def _streamed_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
         _messages_of_run(ctx, thread["id"], final["id"])
 
 
-def _polled_run(ctx: Context, aid: str, small: dict[str, Any]) -> str | None:
-    # A polled run on an existing thread.
+def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) -> str | None:
+    # A polled run on an existing thread, with the assistant's model, instructions and tools.
     thread = ctx.make_thread(PROMPT)
     if thread is None:
         return None
-    tid = thread["id"]
+    tid, aid = thread["id"], assistant["id"]
     # The user's message as it stands before any run; read again after it, what a run must not
     # change of it is judged (RESP-IDENTITY-001).
     ctx.call("GET", f"/threads/{tid}/messages", params={"limit": 100})
     created = ctx.call("POST", f"/threads/{tid}/runs", json_body={"assistant_id": aid, "tool_choice": "none", **small})
+    _judge_settings(ctx, created, {k: assistant.get(k) for k in SETTINGS}, "that names none of its own settings")
     body = created.object()
     done = _poll(ctx, tid, str(body.get("id", "")), set()) if created.ok else None
     if not created.ok:
@@ -227,7 +271,56 @@ def _polled_run(ctx: Context, aid: str, small: dict[str, Any]) -> str | None:
     if done is not None and isinstance(done.get("id"), str):
         _messages_of_run(ctx, tid, done["id"])
         ctx.call("GET", f"/threads/{tid}/messages", params={"limit": 100})  # the user's message again
+        _modify_run(ctx, tid, done)
     return tid
+
+
+def _modify_run(ctx: Context, tid: str, done: dict[str, Any]) -> None:
+    """RUN-MODIFY-001: modifyRun sets a finished run's metadata, answers the run so, and nothing
+    else of it moves; a read-back agrees."""
+    path = f"/threads/{tid}/runs/{quote(done['id'], safe='')}"
+    metadata = {**ctx.tag, "conformance_note": "set by modifyRun"}
+    changed = ctx.call("POST", path, json_body={"metadata": metadata})
+    for response, source in ((changed, "modifyRun"), (ctx.call("GET", path), "getRun after modifyRun")):
+        answered = response.object()
+        moved = [k for k in changed_fields(done, answered, "Run") if k != "metadata"]
+        ctx.expect(
+            "RUN-MODIFY-001",
+            response.ok and answered.get("metadata") == metadata and not moved,
+            f"{source} answered HTTP {response.status} "
+            + (f"with {moved} changed too" if moved else f"with metadata {_short(answered.get('metadata'))}"),
+            response,
+        )
+        if not changed.ok:
+            break
+
+
+def _polled_thread_and_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) -> None:
+    """createThreadAndRun without a stream: the run it answers is polled to its end."""
+    body = {
+        "assistant_id": assistant["id"],
+        "tool_choice": "none",
+        **small,
+        "metadata": ctx.tag,
+        "thread": {"messages": [{"role": "user", "content": PROMPT}], "metadata": ctx.tag},
+    }
+    created = ctx.call("POST", "/threads/runs", json_body=body)
+    run = created.object()
+    if created.ok and isinstance(run.get("thread_id"), str):
+        ctx.created_resource("thread", f"/threads/{quote(run['thread_id'], safe='')}")
+    _judge_settings(ctx, created, {k: assistant.get(k) for k in SETTINGS}, "made with its thread")
+    done = (
+        _poll(ctx, run["thread_id"], str(run.get("id", "")), set())
+        if created.ok and isinstance(run.get("thread_id"), str)
+        else None
+    )
+    ctx.expect(
+        "RUN-POLL-001",
+        done is not None and done.get("status") in TERMINAL,
+        f"a polled thread-and-run did not reach a terminal status within {ctx.poll_timeout:g} s ("
+        + (f"createThreadAndRun answered HTTP {created.status})" if not created.ok else "it stayed active)"),
+        created,
+    )
 
 
 def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any]) -> None:
@@ -273,8 +366,11 @@ def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any]) -> None:
         if busy.ok:  # the server started it: it is ours to clean up with the thread
             ctx.notes.append(f"runs: a second run was started on busy thread {tid}")
         outputs = [{"tool_call_id": c["id"], "output": "22C and sunny"} for c in calls]
+        _judge_outputs(ctx, ctx.stream_report(paused_stream).last_snapshots.values(), calls, None, paused_stream)
         resumed = _stream(ctx, f"/threads/{tid}/runs/{paused['id']}/submit_tool_outputs", {"tool_outputs": outputs})
         after = _snapshots_match(ctx, resumed)
+        if _is_stream(resumed):
+            _judge_outputs(ctx, ctx.stream_report(resumed).last_snapshots.values(), calls, "22C and sunny", resumed)
         ctx.expect(
             "RUN-TOOL-002",
             after is not None and after.get("status") == "completed",
@@ -316,10 +412,13 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
         ctx.expect("RUN-TOOL-001", bool(_calls(waiting)), "requires_action without tool calls", start)
         if action == "submit":
             outputs = [{"tool_call_id": c["id"], "output": "18C"} for c in _calls(waiting)]
+            _judge_listed_outputs(ctx, tid, rid, _calls(waiting), None)
             sent = ctx.call(
                 "POST", f"/threads/{tid}/runs/{rid}/submit_tool_outputs", json_body={"tool_outputs": outputs}
             )
             finished = _poll(ctx, tid, rid, set()) if sent.ok else None
+            if finished is not None and finished.get("status") == "completed":
+                _judge_listed_outputs(ctx, tid, rid, _calls(waiting), "18C")
             ctx.expect(
                 "RUN-TOOL-002",
                 finished is not None and finished.get("status") == "completed",
@@ -342,6 +441,46 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
                 f"{settled.get('status') if settled else 'nothing (getRun did not answer it)'!r}",
                 cancel,
             )
+
+
+def _judge_listed_outputs(ctx: Context, tid: str, rid: str, calls: list[dict[str, Any]], submitted: str | None) -> None:
+    listed = ctx.call("GET", f"/threads/{tid}/runs/{rid}/steps", params={"limit": 100})
+    if not listed.ok:
+        ctx.cannot(("RUN-TOOL-003",), f"listRunSteps answered HTTP {listed.status}, so no step could be read")
+        return
+    _judge_outputs(ctx, listed.items(), calls, submitted, listed)
+
+
+def _judge_outputs(
+    ctx: Context, steps: Any, calls: list[dict[str, Any]], submitted: str | None, response: Response
+) -> None:
+    """RUN-TOOL-003: each call the run asked for is in a tool_calls step, its `output` null before
+    the outputs are submitted ("null if the outputs have not been submitted yet") and the output
+    submitted for it after."""
+    shown: dict[str, Any] = {}
+    for step in steps:
+        details = step.get("step_details") if isinstance(step, dict) else None
+        listed = details.get("tool_calls") if isinstance(details, dict) else None
+        for call in listed if isinstance(listed, list) else []:
+            function = call.get("function") if isinstance(call, dict) else None
+            if isinstance(function, dict) and isinstance(call.get("id"), str):
+                shown[call["id"]] = function.get("output", "(absent)")
+    when = "before the outputs were submitted" if submitted is None else f"after {submitted!r} was submitted"
+    for call in calls:
+        if call["id"] not in shown:
+            ctx.expect(
+                "RUN-TOOL-003",
+                False,
+                f"{when}, no run step shows the tool call {call['id']} the run asked for",
+                response,
+            )
+            continue
+        ctx.expect(
+            "RUN-TOOL-003",
+            shown[call["id"]] == submitted,
+            f"{when}, the step's tool call {call['id']} has output {shown[call['id']]!r}; expected {submitted!r}",
+            response,
+        )
 
 
 def _calls(run: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -11,11 +11,13 @@ from assistants_conformance.target import Response
 CHECKS = ("VALID-001", "VALID-ECHO-001", "VALID-002", "VALID-003", "VALID-004", "VALID-005")
 # Limits count characters: the non-ASCII tails make a server that counts UTF-8 bytes refuse them.
 NAME, DESCRIPTION, VALUE = "n" * 253 + "é☃ü", "d" * 509 + "é☃ü", "v" * 509 + "é☃ü"
+INSTRUCTIONS = "i" * 255_997 + "é☃ü"
 TOOLS = [{"type": "function", "function": {"name": f"tool_{i:03d}"}} for i in range(128)]
 
 CASES: list[tuple[str, str, Any, Any]] = [
     ("name", "name", NAME, "n" * 257),
     ("description", "description", DESCRIPTION, "d" * 513),
+    ("instructions", "instructions", INSTRUCTIONS, "i" * 256_001),
     ("metadata pairs", "metadata", {f"k{i:02d}": f"value {i}" for i in range(16)}, {f"k{i}": "v" for i in range(17)}),
     ("metadata key", "metadata", {"k" * 63 + "é": "v"}, {"k" * 65: "v"}),
     ("metadata value", "metadata", {"k": VALUE}, {"k": "v" * 513}),
@@ -35,6 +37,7 @@ CASES: list[tuple[str, str, Any, Any]] = [
 CHANGED: dict[str, Any] = {
     "name": "m" * 253 + "☃üé",
     "description": "e" * 509 + "☃üé",
+    "instructions": "j" * 255_997 + "☃üé",
     "metadata pairs": {f"k{i:02d}": f"changed {i}" for i in range(16)},
     "metadata value": {"k": "w" * 509 + "☃üé"},
     "tools": TOOLS[::-1],

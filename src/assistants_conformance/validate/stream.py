@@ -269,6 +269,8 @@ class StreamValidator:
             self._runs[run_id] = run
         else:
             self._ids_agree(data, "run")
+            if suffix == "created":
+                self._report("STREAM-RUN-001", f"run {run_id} is created a second time in the same stream")
         previous = run.status
         if suffix != "created":
             self.judged.add("STREAM-RUN-002")

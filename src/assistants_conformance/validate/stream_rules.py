@@ -12,7 +12,10 @@ RULES: dict[str, str] = {
     "STREAM-DONE-001": "`done` appears exactly once, with data `[DONE]`.",
     "STREAM-DONE-002": "Nothing follows `done`.",
     "STREAM-THREAD-001": "`thread.created` comes first in a thread-and-run stream, and only there.",
-    "STREAM-RUN-001": "A run's first event is `thread.run.created` (or, when resuming, leaves requires_action).",
+    "STREAM-RUN-001": (
+        "A run's first event is `thread.run.created`, and only its first (or, when resuming, it leaves "
+        "requires_action)."
+    ),
     "STREAM-RUN-002": "Run statuses follow the documented transitions.",
     "STREAM-RUN-003": "Every run reaches exactly one terminal event (or pauses in requires_action) before `done`.",
     "STREAM-RUN-005": "A run's messages and steps appear while it runs (after in_progress) and end before it ends.",

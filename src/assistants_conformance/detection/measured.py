@@ -1,0 +1,73 @@
+"""Schemathesis cells measured before, kept by everything that decides them.
+
+A plain-Schemathesis cell depends on the faulty server (the reference server, the fault catalogue
+and the contract the server validates by), the document Schemathesis reads, its version, the
+seed and the example budget, and on nothing of this suite's checks or scenarios. Keyed by all of
+those, a cell measured once is the same measurement next time: a re-run after a change to the
+checks measures only our column, and the report says which cells were taken from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGE = Path(__file__).resolve().parents[1]
+# What the faulty servers are made of (their code, and the contract they validate requests by).
+SERVER_SOURCES = ("reference", "faults", "contract")
+
+
+def directory() -> Path:
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return home / "assistants-conformance" / "detection"
+
+
+@cache
+def _servers_digest() -> str:
+    digest = hashlib.sha256()
+    for part in SERVER_SOURCES:
+        for path in sorted((PACKAGE / part).rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".json"):
+                digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def key(document: Path, fault: str | None, *, seed: int, max_examples: int) -> str:
+    parts = {
+        "fault": fault or "(clean)",
+        "servers": _servers_digest(),
+        "document": hashlib.sha256(document.read_bytes()).hexdigest(),
+        "schemathesis": metadata.version("schemathesis"),
+        "hypothesis": metadata.version("hypothesis"),
+        "python": sys.version.split()[0],
+        "seed": seed,
+        "max_examples": max_examples,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def load(cell_key: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads((directory() / f"{cell_key}.json").read_text())
+    except (OSError, ValueError):
+        return None  # absent or unreadable: measure it again
+    return data if isinstance(data, dict) and isinstance(data.get("fired"), list) else None
+
+
+def store(cell_key: str, cell: dict[str, Any]) -> None:
+    """Write atomically (several worker processes store at once); a cache that cannot be written
+    only costs the next run its time."""
+    folder = directory()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{cell_key}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(cell))
+        temporary.replace(folder / f"{cell_key}.json")
+    except OSError:
+        pass
