@@ -34,9 +34,11 @@ conformance: install
 		$(if $(BASE_URL),--base-url "$(BASE_URL)",--reference) --report-dir $(REPORT_DIR)
 
 # Every named fault met by this suite and by plain Schemathesis (our spec, and the vendor's when
-# VENDOR_SPEC exists): writes $(REPORT_DIR)/detection.html and detection.json.
+# VENDOR_SPEC exists), then every mutant derived from the contract: writes detection.html/.json
+# and mutants.json/.md to $(REPORT_DIR). Schemathesis cells measured before with the same
+# servers, document, seed and budget are reused (DETECTION_ARGS=--remeasure runs them again).
 detection: install
-	$(BIN)/assistants-conformance detection --report-dir $(REPORT_DIR) \
+	$(BIN)/assistants-conformance detection --mutants --report-dir $(REPORT_DIR) \
 		$(if $(VENDOR_SPEC),--vendor-spec "$(VENDOR_SPEC)") $(DETECTION_ARGS)
 
 serve: install

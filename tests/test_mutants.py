@@ -24,9 +24,11 @@ from assistants_conformance.detection.mutants import (
     sample,
 )
 
-# Measured 1.0 on this sample (2 per operator: 19 killed, none survived); 0.95 lets no survivor
-# through it. Raise it with the sample as survivors become checks, never lower it.
-SCORE_FLOOR = 0.95
+# Measured 1.0 on this sample (2 per operator) in both sessions that ran it; the whole set scored
+# 0.9959 on 2026-11-30 (1,962 killed, 8 survived, every survivor explained). The floor is the
+# sample's measured value: a new survivor in it fails the test until it is killed or explained
+# and the floor lowered with a reason.
+SCORE_FLOOR = 1.0
 
 
 def test_every_operation_and_event_has_mutants_and_ids_are_stable() -> None:
@@ -128,4 +130,5 @@ def test_the_mutation_score_does_not_fall(tmp_path: Path) -> None:
     assert record["run"] == len(sample(generate(), 2))
     assert {m["verdict"] for m in record["mutants"]} <= {"killed", "survived", "equivalent", "unreached"}
     assert record["score"]["overall"]["score"] >= SCORE_FLOOR, (tmp_path / "mutants.md").read_text()
+    assert all(m["explained"] for m in record["mutants"] if m["verdict"] == "survived")
     assert "Mutation score" in (tmp_path / "mutants.md").read_text()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import functools
 import json
-import logging
 import sys
 from collections.abc import Callable
 from typing import Any, TextIO
@@ -37,8 +36,6 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
     if args.max_examples < 0 or not 1 <= args.jobs <= 8:
         raise UsageError("--max-examples must not be negative and --jobs must be between 1 and 8")
     seed, examples = args.seed, args.max_examples
-    # Schemathesis sends malformed HTTP on purpose; uvicorn's warning for each is noise here.
-    logging.getLogger("uvicorn.error").addFilter(lambda record: "Invalid HTTP request" not in record.getMessage())
 
     def progress(line: str) -> None:
         print(line, file=out, flush=True)

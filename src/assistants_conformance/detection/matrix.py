@@ -10,6 +10,7 @@ no check IDs of ours to name, and it already fails on the clean server for reaso
 from __future__ import annotations
 
 import json
+import logging
 import multiprocessing
 import subprocess
 import sys
@@ -87,12 +88,18 @@ class Column:
         }
 
 
+def _quiet_about_malformed_requests(record: logging.LogRecord) -> bool:
+    """Schemathesis sends malformed HTTP on purpose; uvicorn's warning for each is noise here."""
+    return "Invalid HTTP request" not in record.getMessage()
+
+
 @contextmanager
 def serving(spec: FaultSpec | None) -> Iterator[RunningServer]:
     """A fresh reference server (with fresh fault state) on a free port. The clean server sits behind
     the same middleware with no fault, so whatever the middleware itself changes (it buffers
     streams) is in every detector's baseline and never counts as a detection."""
     fault = spec.make(KEY) if spec else Fault("none")
+    logging.getLogger("uvicorn.error").addFilter(_quiet_about_malformed_requests)  # kept once, however often added
     with running_server(api_key=KEY, app=FaultyApp(create_app(api_key=KEY), fault)) as server:
         yield server
 
