@@ -97,6 +97,19 @@ def test_only_the_scenarios_that_meet_a_target_run_for_its_mutants() -> None:
     assert "event:thread.run.expired" not in met  # unreached: its mutants run every scenario
 
 
+@pytest.mark.parametrize(
+    ("mutant_id", "check"),
+    [
+        ("event:thread.run.created.instructions:cut-short", "RESP-IDENTITY-001"),  # an event, not a JSON answer
+        ("deleteThread.id:cut-short", "RESP-ID-001"),
+        ("listAssistants.tools:emptied", "ASST-CRUD-004"),
+        ("event:thread.run.created:duplicate", "STREAM-RUN-001"),
+    ],
+)
+def test_a_former_survivor_is_killed_by_the_check_made_for_it(mutant_id: str, check: str) -> None:
+    assert run_mutant(mutant_id).fired == [check]
+
+
 def test_a_mutant_is_judged_alike_on_the_scenarios_that_meet_it() -> None:
     whole = run_mutant("getAssistant.created_at:remove")
     narrowed = run_mutant("getAssistant.created_at:remove", scenarios=reach()["getAssistant"])

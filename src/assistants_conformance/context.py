@@ -16,7 +16,7 @@ from assistants_conformance.progress import Progress
 from assistants_conformance.results import Finding
 from assistants_conformance.target import Response, Target
 from assistants_conformance.validate import Severity, validate_response, validate_stream_bytes
-from assistants_conformance.validate.http import Router
+from assistants_conformance.validate.http import Route, Router
 from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.transcript import StreamReport
 
@@ -114,6 +114,10 @@ def _objects_of(response: Response) -> tuple[list[Any], bool]:
     return [], False
 
 
+def _operation_name(route: Route | None, method: str) -> str:
+    return route.operation.operation_id if route else f"{method} (undocumented)"
+
+
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
@@ -182,7 +186,7 @@ class Context:
             self._judge(*retried)
         self._judge(method, url, response.status, response.headers, response.content, response.exchange)
         found = self.router.match(method, url)
-        route = found.operation.operation_id if found else f"{method} (undocumented)"
+        route = _operation_name(found, method)
         if response.ok:
             objects, single = _objects_of(response)
             self._same_identity(objects, route, response.exchange)
@@ -332,8 +336,7 @@ class Context:
         return self._operation(exchange.method, exchange.url)
 
     def _operation(self, method: str, url: str) -> str:
-        route = self.router.match(method, url)
-        return route.operation.operation_id if route else f"{method} (undocumented)"
+        return _operation_name(self.router.match(method, url), method)
 
     def can(self, capability: str) -> bool:
         """Whether the profile lets the run exercise this capability (all do by default)."""

@@ -42,6 +42,9 @@ class RateLimited(TargetUnreachable):
     """The target still answered 429 after the bounded retries; the check cannot be judged."""
 
 
+# Headers that frame a message: the HTTP client sets them per request, and refuses to send one
+# given from outside (which must never read as a target that did not answer).
+FRAMING_HEADERS = frozenset({"transfer-encoding", "content-length"})
 MAX_RATE_LIMITED = 5  # requests that stay 429 after retries before the whole run gives up
 
 

@@ -22,7 +22,7 @@ from assistants_conformance.errors import UsageError
 from assistants_conformance.profile import Profile, load_profile
 from assistants_conformance.progress import for_terminal
 from assistants_conformance.results import Outcome, RunResult, Verdict, scrub, secrets_of
-from assistants_conformance.target import normalise_base_url
+from assistants_conformance.target import FRAMING_HEADERS, normalise_base_url
 from assistants_conformance.terminal import printable
 
 EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
@@ -52,11 +52,6 @@ def _auth_header(name: str | None) -> str | None:
     if name is not None and (not name.strip() or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name)):
         raise UsageError(f"--auth-header must be a header name (letters, digits, - and _), got {name!r}")
     return name
-
-
-# Headers that frame the message: set by the HTTP client per request; one given for every request
-# would make the client refuse to send (and that must not read as an unreachable target).
-FRAMING_HEADERS = frozenset({"transfer-encoding", "content-length"})
 
 
 def _headers(values: list[str]) -> dict[str, str]:

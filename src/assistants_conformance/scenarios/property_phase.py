@@ -29,7 +29,7 @@ from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS
 from assistants_conformance.context import Context
 from assistants_conformance.contract import load_document
 from assistants_conformance.errors import TargetUnreachable
-from assistants_conformance.target import BudgetExhausted, Response
+from assistants_conformance.target import FRAMING_HEADERS, BudgetExhausted, Response
 
 CREATES = {
     "createAssistant": "/assistants/{id}",
@@ -135,11 +135,9 @@ class _Ticker:
 
 # Headers Schemathesis adds for its own transport, and ours that the Target sets (auth, beta).
 _OWN_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept", "authorization", "openai-beta"})
-# How a message is framed is the transport's to say: a generated `Transfer-Encoding: x` is a
-# request our client refuses to send (h11), which must not read as a target that did not answer.
-_FRAMING_HEADERS = frozenset(
-    {"transfer-encoding", "content-length", "host", "te", "trailer", "upgrade", "keep-alive", "expect"}
-)
+# How a message is framed and carried is the transport's to say: a generated `Transfer-Encoding: x`
+# is a request our client refuses to send (h11), and the hop-by-hop ones are not the API's.
+_TRANSPORT_HEADERS = FRAMING_HEADERS | {"host", "te", "trailer", "upgrade", "keep-alive", "expect"}
 
 
 def send(ctx: Context, case: Any) -> tuple[Response, STResponse]:
@@ -148,7 +146,7 @@ def send(ctx: Context, case: Any) -> tuple[Response, STResponse]:
     scenario request. Returns our response and the same as Schemathesis' type, for its checks."""
     target = ctx.target
     kw = case.as_transport_kwargs(base_url=target.base_url)
-    mine = _OWN_HEADERS | _FRAMING_HEADERS | {target.auth_header.lower()}
+    mine = _OWN_HEADERS | _TRANSPORT_HEADERS | {target.auth_header.lower()}
     headers = {str(k): str(v) for k, v in (kw.get("headers") or {}).items() if str(k).lower() not in mine}
     raw: bytes | None = None
     if "json" in kw:
