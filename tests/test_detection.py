@@ -6,6 +6,7 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,6 +170,49 @@ def test_the_middleware_alone_changes_nothing_a_client_sends() -> None:
         blank = client.get("/assistants", params={"limit": ""}, headers={"Authorization": f"Bearer {KEY}"})
     assert odd.status_code == 200
     assert blank.status_code == 400  # an empty limit is invalid, not "no limit"
+
+
+class _Unchanged:
+    def feed(self, raw: bytes) -> bytes:
+        return raw
+
+    def end(self) -> bytes:
+        return b""
+
+
+@pytest.mark.parametrize(
+    ("hooks", "live"),
+    [
+        ({}, True),  # the clean server of every detector
+        ({"before": lambda req: None}, True),
+        ({"after": lambda req, res: None}, False),  # it may rewrite the stream: held whole
+        ({"after": lambda req, res: None, "sees": lambda req: req.path.endswith("/cancel")}, True),
+        ({"after": lambda req, res: None, "frames": lambda req: _Unchanged()}, True),  # edited as it goes
+    ],
+)
+def test_a_stream_no_fault_changes_goes_out_live(hooks: dict[str, Any], live: bool) -> None:
+    """Behind the middleware a client can act mid-stream (cancel a run) unless the fault may
+    rewrite that very answer; then the stream is held and sent whole."""
+    import time
+
+    import httpx
+
+    from assistants_conformance.faults import Fault
+
+    app = FaultyApp(create_app(api_key=KEY), Fault("hooks", **hooks))
+    auth = {"Authorization": f"Bearer {KEY}"}
+    with running_server(api_key=KEY, app=app) as server, httpx.Client(base_url=server.base_url, headers=auth) as c:
+        assistant = c.post("/assistants", json={"model": "m"}).json()
+        body = {
+            "assistant_id": assistant["id"],
+            "stream": True,
+            "thread": {"messages": [{"role": "user", "content": "a paced answer #slow"}]},
+        }
+        arrivals = []
+        with c.stream("POST", "/threads/runs", json=body) as streamed:
+            for _ in streamed.iter_bytes():
+                arrivals.append(time.monotonic())
+    assert (arrivals[-1] - arrivals[0] > 0.3) is live  # paced 50 ms an event: well over 0.3 s live
 
 
 def test_the_detection_page_escapes_what_it_shows() -> None:

@@ -121,6 +121,46 @@ def test_every_run_on_a_busy_thread_is_accepted_with_its_own_id(faulty: httpx.Cl
     assert len({first.json()["id"], *(answer.json()["id"] for answer in extra)}) == 3
 
 
+@pytest.mark.parametrize("faulty", ["cancel-acknowledged-not-carried-out"], indirect=True)
+def test_any_cancel_is_acknowledged_and_nothing_is_cancelled(faulty: httpx.Client) -> None:
+    """Polled runs, not the suite's streamed one: a run waiting for tool outputs is answered
+    `cancelling` and stays waiting; a run being generated is answered `cancelling` and completes;
+    a finished run is refused, as it should be."""
+    tool = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}
+    assistant = _assistant(faulty, tools=[tool])
+    waiting = faulty.post(
+        "/threads/runs",
+        json={
+            "assistant_id": assistant["id"],
+            "tool_choice": "required",
+            "thread": {"messages": [{"role": "user", "content": "look it up"}]},
+        },
+    ).json()
+    runs = f"/threads/{waiting['thread_id']}/runs"
+    assert _settled(faulty, f"{runs}/{waiting['id']}") == "requires_action"
+    answered = faulty.post(f"{runs}/{waiting['id']}/cancel").json()
+    assert (answered["status"], answered["required_action"]) == ("cancelling", None)
+    time.sleep(0.3)
+    assert faulty.get(f"{runs}/{waiting['id']}").json()["status"] == "requires_action"
+
+    thread = faulty.post("/threads", json={"messages": [{"role": "user", "content": "a long story #slow"}]}).json()
+    going = faulty.post(f"/threads/{thread['id']}/runs", json={"assistant_id": assistant["id"], "tool_choice": "none"})
+    assert faulty.post(f"/threads/{thread['id']}/runs/{going.json()['id']}/cancel").json()["status"] == "cancelling"
+    assert _settled(faulty, f"/threads/{thread['id']}/runs/{going.json()['id']}") == "completed"
+    assert faulty.post(f"/threads/{thread['id']}/runs/{going.json()['id']}/cancel").status_code == 400
+
+
+def _settled(client: httpx.Client, path: str) -> str:
+    """A run's status once it stops changing on its own (queued and in_progress pass)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        status = str(client.get(path).json()["status"])
+        if status not in ("queued", "in_progress"):
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"{path} never settled")
+
+
 @pytest.mark.parametrize("faulty", ["metadata-values-cut-at-255"], indirect=True)
 def test_any_long_metadata_value_is_cut_on_any_object(faulty: httpx.Client) -> None:
     long = "ab" * 150  # 300 characters: valid

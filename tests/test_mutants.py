@@ -95,6 +95,8 @@ def test_only_the_scenarios_that_meet_a_target_run_for_its_mutants() -> None:
     assert met["event:thread.run.created"] == frozenset({"runs"})
     assert {"assistants-crud", "validation", "runs"} <= met["createAssistant"]
     assert "event:thread.run.expired" not in met  # unreached: its mutants run every scenario
+    # The runs scenario cancels a run while its stream is read, live, as a mutant meets it too.
+    assert met["event:thread.run.cancelled"] == met["event:thread.run.step.cancelled"] == frozenset({"runs"})
 
 
 @pytest.mark.parametrize(
@@ -108,6 +110,46 @@ def test_only_the_scenarios_that_meet_a_target_run_for_its_mutants() -> None:
 )
 def test_a_former_survivor_is_killed_by_the_check_made_for_it(mutant_id: str, check: str) -> None:
     assert run_mutant(mutant_id).fired == [check]
+
+
+STREAM = [("thread.run.created", '{"n":1}'), ("thread.run.in_progress", '{"n":2}'), ("done", "[DONE]")]
+
+
+@pytest.mark.parametrize(
+    ("operator", "target", "expected"),
+    [
+        ("drop", "thread.run.created", [("thread.run.in_progress", '{"n":2}'), ("done", "[DONE]")]),
+        ("duplicate", "done", [*STREAM, ("done", "[DONE]")]),
+        ("rename", "done", [*STREAM[:2], ("done.renamed", "[DONE]")]),
+        ("swap", "thread.run.created", [STREAM[1], STREAM[0], STREAM[2]]),
+        ("swap", "done", STREAM),  # nothing follows it: nothing to swap with
+        ("cut", "thread.run.created", STREAM[:1]),
+    ],
+)
+def test_a_stream_mutant_edits_the_stream_as_it_goes_out(
+    operator: str, target: str, expected: list[tuple[str, str]]
+) -> None:
+    """Frame by frame, with the same meaning as on the whole stream; untouched frames keep their bytes."""
+    from assistants_conformance.detection.mutants import Applied, Mutant, _StreamMutant
+    from assistants_conformance.faults import sse
+
+    applied = Applied()
+    editor = _StreamMutant(Mutant(f"event:{target}:{operator}", f"event:{target}", "", operator), applied)
+    raw = [sse.serialise([sse.Frame(event, data)]) for event, data in STREAM]
+    sent = b"".join(editor.feed(frame) for frame in raw) + editor.end()
+    assert sent == sse.serialise([sse.Frame(event, data) for event, data in expected])
+    assert (applied.met, applied.changed) == (1, int(expected != STREAM))
+
+
+def test_a_merge_mutant_loses_the_blank_line_after_its_frame() -> None:
+    from assistants_conformance.detection.mutants import Applied, Mutant, _StreamMutant
+    from assistants_conformance.faults import sse
+
+    mutant = Mutant("event:thread.run.created:merge", "event:thread.run.created", "", "merge")
+    editor = _StreamMutant(mutant, Applied())
+    raw = [sse.serialise([sse.Frame(event, data)]) for event, data in STREAM]
+    sent = b"".join(editor.feed(frame) for frame in raw) + editor.end()
+    assert sent == raw[0][:-1] + raw[1] + raw[2]
 
 
 def test_a_mutant_is_judged_alike_on_the_scenarios_that_meet_it() -> None:

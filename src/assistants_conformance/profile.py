@@ -30,6 +30,7 @@ REQUIRES: dict[str, str] = {
     "RUN-TOOL-003": "function_tools",
     "RUN-BUSY-001": "function_tools",
     "RUN-CANCEL-001": "function_tools",
+    "RUN-CANCEL-002": "streaming",
 }
 
 

@@ -232,9 +232,11 @@ class Target:
         auth: bool = True,
         stream: bool = False,
         url: str | None = None,
+        on_chunk: Callable[[bytes], None] | None = None,
     ) -> Response:
         """Send one request (reading at most max_body bytes within the total deadline). `url`, when
-        given, is the full URL (the property phase's generated paths), else base URL + `path`."""
+        given, is the full URL (the property phase's generated paths), else base URL + `path`.
+        `on_chunk` sees each piece of the answer as it arrives (a scenario acting mid-stream)."""
         if self.interrupted:
             raise BudgetExhausted("the run was interrupted")
         if self.used >= self.budget:
@@ -256,7 +258,7 @@ class Target:
             self.used += 1
             began = time.monotonic()
             try:
-                status, got, content = self._send_twice_if_dropped(method, url, sent, body, params)
+                status, got, content = self._send_twice_if_dropped(method, url, sent, body, params, on_chunk)
             except httpx.HTTPError as exc:
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)
@@ -277,22 +279,34 @@ class Target:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send_twice_if_dropped(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, params: dict[str, Any] | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        params: dict[str, Any] | None,
+        on_chunk: Callable[[bytes], None] | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
         """A connection the server closed as we reused it fails before any byte of an answer: that
         is no answer, so the request is sent once more, on a fresh connection. A second such
         failure is the target's, raised as the httpx error it was."""
         try:
-            return self._send(method, url, headers, body, params)
+            return self._send(method, url, headers, body, params, on_chunk)
         except _Dropped:
             pass
         try:
-            return self._send(method, url, headers, body, params)
+            return self._send(method, url, headers, body, params, on_chunk)
         except _Dropped as dropped:
             raise dropped.error from None
 
     def _send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes, params: dict[str, Any] | None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        params: dict[str, Any] | None,
+        on_chunk: Callable[[bytes], None] | None = None,
     ) -> tuple[int, httpx.Headers, bytes]:
         deadline = time.monotonic() + self.timeout
         with contextlib.ExitStack() as stack:
@@ -309,6 +323,8 @@ class Target:
                 size += len(chunk)
                 if size > self.max_body:
                     raise httpx.ReadError(f"the response exceeded {self.max_body:,} bytes; reading stopped")
+                if on_chunk is not None:
+                    on_chunk(chunk)
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout(f"the response did not finish within {self.timeout:g} s")
             return response.status_code, response.headers, b"".join(chunks)

@@ -429,6 +429,15 @@ _RAW: list[tuple[str, Level, str, str, str, str]] = [
         "Runs reference: cancel",
     ),
     (
+        "RUN-CANCEL-002",
+        Level.SHOULD,
+        "runs",
+        "A run cancelled while it streams ends cancelled: its stream's last run event is "
+        "thread.run.cancelled, and getRun agrees.",
+        "cancelRun; #/components/schemas/RunCancelledEvent",
+        "Runs reference: cancel; Assistants streaming events: thread.run.cancelled",
+    ),
+    (
         "PROP-5XX-001",
         Level.MUST,
         "properties",
@@ -479,6 +488,7 @@ TRIGGERS: dict[str, str] = {
     "SSE-LINE-001": "no stream carried a line over 16 MiB",
     "STREAM-ERROR-001": "no stream carried an `error` event",
     "STREAM-ITEM-003": "no stream carried deltas of two messages",
+    "RUN-CANCEL-002": "no cancel landed while a run streamed (the run had ended first)",
 }
 
 CATALOGUE: dict[str, Check] = {row[0]: Check(*row, trigger=TRIGGERS.get(row[0], "")) for row in _RAW}

@@ -96,8 +96,9 @@ def _quiet_about_malformed_requests(record: logging.LogRecord) -> bool:
 @contextmanager
 def serving(spec: FaultSpec | None) -> Iterator[RunningServer]:
     """A fresh reference server (with fresh fault state) on a free port. The clean server sits behind
-    the same middleware with no fault, so whatever the middleware itself changes (it buffers
-    streams) is in every detector's baseline and never counts as a detection."""
+    the same middleware with no fault, so whatever the middleware itself changes is in every
+    detector's baseline and never counts as a detection (it changes nothing: an answer no fault is
+    for goes out as the server sends it, streams live)."""
     fault = spec.make(KEY) if spec else Fault("none")
     logging.getLogger("uvicorn.error").addFilter(_quiet_about_malformed_requests)  # kept once, however often added
     with running_server(api_key=KEY, app=FaultyApp(create_app(api_key=KEY), fault)) as server:

@@ -9,30 +9,31 @@ checks measures only our column, and the report says which cells were taken from
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import json
-import os
 import sys
-from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from assistants_conformance import cache
+
 PACKAGE = Path(__file__).resolve().parents[1]
-# What the faulty servers are made of (their code, and the contract they validate requests by).
-SERVER_SOURCES = ("reference", "faults", "contract")
+# What the faulty servers are made of (their code, the contract they validate requests by, and the
+# compiled validators that judge request bodies first).
+SERVER_SOURCES = ("reference", "faults", "contract", "validate/schemas.py")
 
 
 def directory() -> Path:
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return home / "assistants-conformance" / "detection"
+    return cache.directory("detection")
 
 
-@cache
+@functools.cache
 def _servers_digest() -> str:
     digest = hashlib.sha256()
     for part in SERVER_SOURCES:
-        for path in sorted((PACKAGE / part).rglob("*")):
+        root = PACKAGE / part
+        for path in [root] if root.is_file() else sorted(root.rglob("*")):
             if path.is_file() and path.suffix in (".py", ".yaml", ".json"):
                 digest.update(str(path.relative_to(PACKAGE)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -49,25 +50,14 @@ def key(document: Path, fault: str | None, *, seed: int, max_examples: int) -> s
         "seed": seed,
         "max_examples": max_examples,
     }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return cache.key(parts)
 
 
 def load(cell_key: str) -> dict[str, Any] | None:
-    try:
-        data = json.loads((directory() / f"{cell_key}.json").read_text())
-    except (OSError, ValueError):
-        return None  # absent or unreadable: measure it again
+    data = cache.load("detection", cell_key)  # absent or unreadable: measure it again
     return data if isinstance(data, dict) and isinstance(data.get("fired"), list) else None
 
 
 def store(cell_key: str, cell: dict[str, Any]) -> None:
-    """Write atomically (several worker processes store at once); a cache that cannot be written
-    only costs the next run its time."""
-    folder = directory()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{cell_key}.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(cell))
-        temporary.replace(folder / f"{cell_key}.json")
-    except OSError:
-        pass
+    """A cache that cannot be written only costs the next run its time."""
+    cache.store("detection", cell_key, cell)

@@ -747,6 +747,47 @@ def _cancel_refused(key: str) -> Fault:
     return before(refuse)(key)
 
 
+@fault(
+    "cancel-acknowledged-not-carried-out",
+    "A gateway answers cancelRun itself, with the run marked `cancelling`, and never passes the cancel on:"
+    " a run waiting for tool outputs stays waiting, one being generated completes.",
+    "runs",
+    {"RUN-CANCEL-001"},
+    warns={"RUN-CANCEL-002"},
+)
+def _cancel_not_carried_out(key: str) -> Fault:
+    asked = "x-fault-asked-to-cancel"
+
+    def read_instead(req: Req) -> None:
+        found = re.match(r"^(/v1/threads/[^/]+/runs/[^/]+)/cancel$", req.path)
+        if req.method == "POST" and found:  # it reads the run to answer with, and cancels nothing
+            req.method, req.path, req.body = "GET", found.group(1), b""
+            req.headers[asked] = "1"
+
+    def acknowledge(req: Req, res: Res) -> None:
+        run = json_answer(res)
+        if res.status != 200 or not isinstance(run, dict):
+            return
+        if run.get("status") in ("cancelled", "completed", "failed", "incomplete", "expired"):
+            res.status = 400
+            set_json(
+                res,
+                {
+                    "error": {
+                        "message": f"Cannot cancel run with status '{run['status']}'.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": None,
+                    }
+                },
+            )
+            return
+        run.update(status="cancelling", required_action=None)
+        set_json(res, run)
+
+    return Fault("", before=read_instead, after=acknowledge, sees=lambda req: asked in req.headers)
+
+
 def _runs_in(res: Res) -> list[dict[str, Any]]:
     """The runs an answer announces: a JSON run, or a stream's `thread.run.created`."""
     if res.headers.get("content-type", "").startswith("text/event-stream"):

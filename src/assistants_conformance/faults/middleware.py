@@ -1,7 +1,9 @@
 """The ASGI middleware that puts one defect in front of the reference app.
 
-A fault may rewrite the request before the app sees it, answer in the app's place, or rewrite
-the (buffered) response. Small and explicit, so each test names exactly what it breaks.
+A fault may rewrite the request before the app sees it, answer in the app's place, rewrite the
+(buffered) response, or edit an event stream frame by frame as it goes out. An answer no part of
+the fault is for goes out as the server sends it, a stream live: a client can act mid-stream (cancel
+a run) as on a real server. Small and explicit, so each test names exactly what it breaks.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,14 +46,28 @@ class Res(_JsonBody):
     body: bytes
 
 
+class FrameEditor(Protocol):
+    """Edits one event stream as it goes out: `feed` gets each frame (its raw bytes, blank line
+    included) and returns what to send in its place; `end` returns what to send last."""
+
+    def feed(self, raw: bytes) -> bytes: ...
+
+    def end(self) -> bytes: ...
+
+
 @dataclass
 class Fault:
-    """`before(req)` may change req or return a Res to answer directly; `after(req, res)` may change res."""
+    """`before(req)` may change req or return a Res to answer directly; `after(req, res)` may change res.
+    `sees(req)`, when given, names the requests whose answers `after` is for (asked once `before`
+    ran). `frames(req)` may return an editor for that request's event stream, which then goes out
+    live, edited frame by frame, and never reaches `after`."""
 
     name: str
     before: Callable[[Req], Res | None] | None = None
     after: Callable[[Req, Res], None] | None = None
     state: dict[str, Any] = field(default_factory=dict)
+    sees: Callable[[Req], bool] | None = None
+    frames: Callable[[Req], FrameEditor | None] | None = None
 
 
 def answer(status: int, body: Any) -> Res:
@@ -93,9 +109,14 @@ class FaultyApp:
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         req = Req(scope["method"], scope["path"], dict(query), headers, b"".join(chunks))
         res = self.fault.before(req) if self.fault.before else None
+        watched = self.fault.after is not None and (self.fault.sees is None or self.fault.sees(req))
         if res is None:
-            res = await self._call_app(scope, req, untouched=req.query == query)
-        if self.fault.after:
+            relay = _Relay(send, watched=watched, editor=lambda: self.fault.frames(req) if self.fault.frames else None)
+            await self.app(self._inner(scope, req, untouched=req.query == query), _replay(req), relay.send)
+            if relay.held is None:  # it went out as it came, or edited live
+                return
+            res = relay.held
+        if watched and self.fault.after is not None:
             self.fault.after(req, res)
         res.headers["content-length"] = str(len(res.body))
         await send(
@@ -107,36 +128,87 @@ class FaultyApp:
         )
         await send({"type": "http.response.body", "body": res.body})
 
-    async def _call_app(self, scope: Scope, req: Req, *, untouched: bool) -> Res:
-        """Pass the request on; the query string goes through byte for byte unless the fault changed
-        it (re-encoding would drop repeated keys and alter what the server sees: no defect of its own)."""
+    def _inner(self, scope: Scope, req: Req, *, untouched: bool) -> Scope:
+        """The request as the fault left it, method and path included; the query string goes through
+        byte for byte unless the fault changed it (re-encoding would drop repeated keys and alter
+        what the server sees: no defect of its own)."""
         inner = dict(scope)
+        if (req.method, req.path) != (scope["method"], scope["path"]):  # a fault sends another request
+            inner.update(method=req.method, path=req.path, raw_path=req.path.encode("latin-1"))
         if not untouched:
             inner["query_string"] = urlencode(req.query).encode()
         inner["headers"] = [
             (k.encode("latin-1"), v.encode("latin-1")) for k, v in req.headers.items() if k != "content-length"
         ]
         inner["headers"].append((b"content-length", str(len(req.body)).encode()))
-        sent = False
+        return inner
 
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:  # the client stays connected: never report a disconnect (streams would stop)
-                await asyncio.Event().wait()
-            sent = True
-            return {"type": "http.request", "body": req.body, "more_body": False}
 
-        out = Res(500, {}, b"")
-        parts: list[bytes] = []
+class _Relay:
+    """Between the app and the client, decided when the answer starts: held whole for `after`;
+    an event stream edited frame by frame when the fault has an editor for it; else sent on as is."""
 
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                out.status = message["status"]
-                out.headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message["headers"]}
-            elif message["type"] == "http.response.body":
-                parts.append(message.get("body", b""))
+    def __init__(self, send: Send, *, watched: bool, editor: Callable[[], FrameEditor | None]) -> None:
+        self._send = send
+        self._watched = watched
+        self._editor_for = editor
+        self._editor: FrameEditor | None = None
+        self._pending = b""
+        self._parts: list[bytes] = []
+        self.held: Res | None = None
 
-        await self.app(inner, replay, capture)
-        out.body = b"".join(parts)
-        out.headers.pop("transfer-encoding", None)
-        return out
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in message["headers"]}
+            if headers.get("content-type", "").startswith("text/event-stream"):
+                self._editor = self._editor_for()
+            if self._editor is None and self._watched:
+                self.held = Res(message["status"], headers, b"")
+                return
+            if self._editor is not None:  # its length changes as it is edited
+                message = {
+                    **message,
+                    "headers": [(k, v) for k, v in message["headers"] if k.lower() != b"content-length"],
+                }
+            await self._send(message)
+        elif message["type"] == "http.response.body":
+            if self.held is not None:
+                self._parts.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    self.held.body = b"".join(self._parts)
+                    self.held.headers.pop("transfer-encoding", None)
+                return
+            if self._editor is not None:
+                message = {**message, "body": self._edit(message.get("body", b""), last=not message.get("more_body"))}
+            await self._send(message)
+        else:
+            await self._send(message)
+
+    def _edit(self, body: bytes, *, last: bool) -> bytes:
+        assert self._editor is not None
+        self._pending += body
+        out = []
+        while (cut := self._pending.find(b"\n\n")) >= 0:
+            raw, self._pending = self._pending[: cut + 2], self._pending[cut + 2 :]
+            out.append(self._editor.feed(raw))
+        if last:
+            if self._pending:  # a last frame without its blank line: the server's bytes, as sent
+                out.append(self._editor.feed(self._pending))
+                self._pending = b""
+            out.append(self._editor.end())
+        return b"".join(out)
+
+
+def _replay(req: Req) -> Receive:
+    """The body read once; the client then stays connected: never report a disconnect (streams
+    would stop)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()
+        sent = True
+        return {"type": "http.request", "body": req.body, "more_body": False}
+
+    return replay

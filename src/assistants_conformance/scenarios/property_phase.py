@@ -8,10 +8,18 @@ valid request. Objects that generated requests create are recorded for clean-up.
 
 from __future__ import annotations
 
+import base64
 import copy
+import dataclasses
+import functools
+import hashlib
 import json
 import re
+import sys
 import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -25,9 +33,11 @@ from schemathesis.core.transport import Response as STResponse
 from schemathesis.openapi.checks import UseAfterFree
 from schemathesis.specs.openapi.checks import use_after_free
 
+from assistants_conformance import cache
 from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS
 from assistants_conformance.context import Context
 from assistants_conformance.contract import load_document
+from assistants_conformance.contract.document import spec_path
 from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.target import FRAMING_HEADERS, BudgetExhausted, Response
 
@@ -41,6 +51,28 @@ CREATES = {
 # checks.catalogue (SCHEMATHESIS_EQUIVALENTS, SCHEMATHESIS_NOT_ADOPTED).
 SEQUENCE_CHECKS = (use_after_free,)
 SEQUENCE_FAILURES: dict[type, str] = {UseAfterFree: SCHEMATHESIS_EQUIVALENTS[use_after_free.__name__]}
+
+
+# Headers Schemathesis adds for its own transport, and ours that the Target sets (auth, beta; a
+# custom auth header is left out when sent). How a message is framed and carried is the
+# transport's to say: a generated `Transfer-Encoding: x` is a request our client refuses to send
+# (h11), and the hop-by-hop ones are not the API's.
+# Schemathesis' test-case id is a random label of its own, not of the seed: it would make the same
+# seed send different requests.
+_OWN_HEADERS = frozenset(
+    {
+        "user-agent",
+        "accept-encoding",
+        "connection",
+        "accept",
+        "authorization",
+        "openai-beta",
+        "x-schemathesis-testcaseid",
+    }
+)
+_TRANSPORT_HEADERS = FRAMING_HEADERS | {"host", "te", "trailer", "upgrade", "keep-alive", "expect"}
+_NOT_PASSED = _OWN_HEADERS | _TRANSPORT_HEADERS
+_DRAWN_AT = "http://drawn.invalid"  # cases are drawn against no target; sent, they join its base URL
 
 
 def _contract_for_generation() -> dict[str, Any]:
@@ -74,16 +106,116 @@ def _negative_outside_headers(case: Any) -> bool:
     )
 
 
-def run(ctx: Context) -> None:
+@dataclass(frozen=True)
+class Generated:
+    """One generated request, as sent and as judged, without the Schemathesis case it came from.
+
+    The stateless phase's cases depend only on the contract, the seed and the budget, never on
+    what a server answers, so they are drawn once (`_drawn`) and replayed against every target:
+    drawing them is most of a run's CPU time, and the lab meets about a hundred servers per
+    process. The `url` is relative to the target's base URL."""
+
+    operation_id: str
+    method: str
+    path: str  # the template, e.g. /threads/{thread_id}
+    url: str
+    params: dict[str, Any] | None
+    headers: dict[str, str]
+    raw: bytes | None
+    negative: bool
+    invalid: str  # Schemathesis' description of what a negative case broke
+
+    @classmethod
+    def of(cls, case: Any, base_url: str = _DRAWN_AT) -> Generated:
+        kw = case.as_transport_kwargs(base_url=base_url)
+        headers = {str(k): str(v) for k, v in (kw.get("headers") or {}).items() if str(k).lower() not in _NOT_PASSED}
+        raw: bytes | None = None
+        if "json" in kw:
+            raw = json.dumps(kw["json"]).encode()
+            headers.setdefault("Content-Type", "application/json")
+        elif isinstance(kw.get("data"), bytes):
+            raw = kw["data"]
+        elif isinstance(kw.get("data"), dict):
+            raw = urlencode(kw["data"]).encode()
+        elif "data" in kw:
+            raw = str(kw["data"]).encode()
+        url = str(kw["url"])
+        if not url.startswith(base_url):
+            raise ValueError(f"Schemathesis placed {url!r} outside {base_url!r}")
+        return cls(
+            operation_id=_operation_id(case),
+            method=str(kw["method"]).upper(),
+            path=str(case.operation.path),
+            url=url[len(base_url) :],
+            params=kw.get("params") or None,
+            headers=headers,
+            raw=raw,
+            negative=_negative_outside_headers(case),
+            invalid=_what_was_invalid(case),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        kept = dataclasses.asdict(self)
+        kept["raw"] = None if self.raw is None else base64.b64encode(self.raw).decode()
+        return kept
+
+    @classmethod
+    def from_json(cls, kept: dict[str, Any]) -> Generated:
+        raw = kept["raw"]
+        return cls(**{**kept, "raw": None if raw is None else base64.b64decode(raw)})
+
+
+Groups = tuple[tuple[str, tuple[Generated, ...]], ...]
+
+
+@functools.cache
+def _drawn(seed_: int, max_examples: int) -> Groups:
+    """The stateless phase's cases, per operation and mode, in the order Hypothesis draws them;
+    drawn once per process, and kept between runs in the user's cache (cache.py) under a key of
+    everything they depend on, since a run spends most of its CPU time drawing them."""
+    name = _drawn_key(seed_, max_examples)
+    kept = cache.load("cases", name)
+    if kept is not None:
+        try:
+            return tuple((str(label), tuple(Generated.from_json(c) for c in cases)) for label, cases in kept)
+        except (TypeError, ValueError, KeyError):
+            pass  # written by something else: draw them again
+    groups = _draw(seed_, max_examples)
+    as_json = [[label, [case.to_json() for case in cases]] for label, cases in groups]
+    again = tuple(
+        (label, tuple(Generated.from_json(c) for c in cases)) for label, cases in json.loads(json.dumps(as_json))
+    )
+    if again == groups:  # a value JSON cannot carry exactly (say NaN) is not kept
+        cache.store("cases", name, as_json)
+    return groups
+
+
+def _drawn_key(seed_: int, max_examples: int) -> str:
+    return cache.key(
+        {
+            "contract": hashlib.sha256(spec_path().read_bytes()).hexdigest(),
+            "drawn by": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+            "schemathesis": metadata.version("schemathesis"),
+            "hypothesis": metadata.version("hypothesis"),
+            "python": sys.version.split()[0],
+            "seed": seed_,
+            "max_examples": max_examples,
+        }
+    )
+
+
+def _draw(seed_: int, max_examples: int) -> Groups:
+    """Hypothesis draws each operation's valid, then invalid cases, as Schemathesis' strategies make them."""
     schema = schemathesis.openapi.from_dict(_contract_for_generation())
-    ticker = _Ticker(ctx)
+    groups: list[tuple[str, tuple[Generated, ...]]] = []
     for result in schema.get_all_operations():
         op = result.ok()
         for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+            drawn: list[Generated] = []
 
-            @seed(ctx.seed)
+            @seed(seed_)
             @settings(
-                max_examples=ctx.max_examples,
+                max_examples=max_examples,
                 deadline=None,
                 database=None,
                 derandomize=False,
@@ -91,28 +223,33 @@ def run(ctx: Context) -> None:
                 phases=[Phase.generate],
             )
             @given(case=op.as_strategy(generation_mode=mode))
-            def exercise(case: Any) -> None:
-                label = case.operation.label
-                try:
-                    _judge(ctx, case, send(ctx, case)[0])
-                except TargetUnreachable as exc:
-                    # No answer (a timeout, a dropped connection): nothing to judge, so the check
-                    # cannot pass; recorded here, not raised, or Hypothesis would replay the case.
-                    ctx.errored.setdefault("PROP-5XX-001", f"{label}: {exc}"[:300])
-                ticker.tick(label)
+            def draw(case: Any) -> None:
+                drawn.append(Generated.of(case))  # noqa: B023 - called only within this iteration
 
+            draw()
+            groups.append((str(op.label), tuple(drawn)))
+    return tuple(groups)
+
+
+def run(ctx: Context) -> None:
+    ticker = _Ticker(ctx)
+    for label, cases in _drawn(ctx.seed, ctx.max_examples):
+        for case in cases:
             try:
-                exercise()
+                _judge(ctx, case, send(ctx, case))
+            except TargetUnreachable as exc:
+                # No answer (a timeout, a dropped connection): nothing to judge, so the check
+                # cannot pass; recorded, and the operation's next case is sent.
+                ctx.errored.setdefault("PROP-5XX-001", f"{label}: {exc}"[:300])
             except BudgetExhausted:
                 raise
-            except Flaky as exc:
-                # A case failed once and not when Hypothesis replayed it: every answer was judged
-                # already, so this is recorded, not a check outcome.
-                ctx.notes.append(f"property phase, {op.label}: Hypothesis saw a non-repeatable error: {exc!s:.200}")
-            except Exception as exc:  # Hypothesis re-raises what a case raised: a transport failure
+            except Exception as exc:  # a transport failure of ours: the rest of this group is not sent
                 ctx.errored.setdefault(
-                    "PROP-5XX-001", f"{op.label}: {exc.__class__.__name__}: {ctx.target.scrub(str(exc))[:200]}"
+                    "PROP-5XX-001", f"{label}: {exc.__class__.__name__}: {ctx.target.scrub(str(exc))[:200]}"
                 )
+                break
+            ticker.tick(label)
+    schema = schemathesis.openapi.from_dict(_contract_for_generation())
     _stateful(ctx, schema, ticker)
     ticker.tick("done", force=True)
 
@@ -133,44 +270,29 @@ class _Ticker:
             self.ctx.progress.update("properties", self.ctx.target.used, failing, detail)
 
 
-# Headers Schemathesis adds for its own transport, and ours that the Target sets (auth, beta).
-_OWN_HEADERS = frozenset({"user-agent", "accept-encoding", "connection", "accept", "authorization", "openai-beta"})
-# How a message is framed and carried is the transport's to say: a generated `Transfer-Encoding: x`
-# is a request our client refuses to send (h11), and the hop-by-hop ones are not the API's.
-_TRANSPORT_HEADERS = FRAMING_HEADERS | {"host", "te", "trailer", "upgrade", "keep-alive", "expect"}
-
-
-def send(ctx: Context, case: Any) -> tuple[Response, STResponse]:
-    """Send a generated case through the run's one Target: the same headers (--header), query
+def send(ctx: Context, case: Generated) -> Response:
+    """Send a generated request through the run's one Target: the same headers (--header), query
     (--query), auth, total deadline, budget, 429 handling, redaction and recording as every
-    scenario request. Returns our response and the same as Schemathesis' type, for its checks."""
+    scenario request."""
     target = ctx.target
-    kw = case.as_transport_kwargs(base_url=target.base_url)
-    mine = _OWN_HEADERS | _TRANSPORT_HEADERS | {target.auth_header.lower()}
-    headers = {str(k): str(v) for k, v in (kw.get("headers") or {}).items() if str(k).lower() not in mine}
-    raw: bytes | None = None
-    if "json" in kw:
-        raw = json.dumps(kw["json"]).encode()
-        headers.setdefault("Content-Type", "application/json")
-    elif isinstance(kw.get("data"), bytes):
-        raw = kw["data"]
-    elif isinstance(kw.get("data"), dict):
-        raw = urlencode(kw["data"]).encode()
-    elif "data" in kw:
-        raw = str(kw["data"]).encode()
-    params = kw.get("params") or None
-    began = time.monotonic()
-    response = ctx.call(kw["method"], "", url=kw["url"], raw=raw, params=params, headers=headers)
-    request = requests.Request(method=kw["method"], url=kw["url"], headers=headers, params=params, data=raw).prepare()
-    as_schemathesis = STResponse(
+    headers = {k: v for k, v in case.headers.items() if k.lower() != target.auth_header.lower()}
+    params = dict(case.params) if case.params else None
+    return ctx.call(case.method, "", url=target.base_url + case.url, raw=case.raw, params=params, headers=headers)
+
+
+def _as_schemathesis(case: Generated, response: Response, url: str, elapsed: float) -> STResponse:
+    """Our response as Schemathesis' type, for its sequence checks."""
+    request = requests.Request(
+        method=case.method, url=url, headers=case.headers, params=case.params, data=case.raw
+    ).prepare()
+    return STResponse(
         status_code=response.status,
         headers={k: [v] for k, v in response.headers.items()},
         content=response.content,
         request=request,
-        elapsed=time.monotonic() - began,
+        elapsed=elapsed,
         verify=True,
     )
-    return response, as_schemathesis
 
 
 def _stateful(ctx: Context, schema: Any, ticker: _Ticker) -> None:
@@ -183,15 +305,17 @@ def _stateful(ctx: Context, schema: Any, ticker: _Ticker) -> None:
 
     class Driven(machine):  # type: ignore[misc, valid-type]
         def call(self, case: Any, **kwargs: Any) -> STResponse:
-            ours, theirs = send(ctx, case)
+            generated = Generated.of(case, target.base_url)
+            began = time.monotonic()
+            ours = send(ctx, generated)
             ticker.tick("stateful")
-            self._ours = ours
-            return theirs
+            self._ours, self._generated = ours, generated
+            return _as_schemathesis(generated, ours, target.base_url + generated.url, time.monotonic() - began)
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             operation_id = _operation_id(case)
             ours: Response = self._ours
-            _judge(ctx, case, ours)
+            _judge(ctx, self._generated, ours)
             # use_after_free has something to judge only when a read follows a DELETE that succeeded
             # on the same object (or its parent) in this sequence; that is its evidence.
             deleted: list[str] = self.__dict__.setdefault("_deleted", [])
@@ -257,25 +381,24 @@ def _what_was_invalid(case: Any) -> str:
     return "; ".join(sent) or "an invalid request"
 
 
-def _judge(ctx: Context, case: Any, response: Response) -> None:
+def _judge(ctx: Context, case: Generated, response: Response) -> None:
     """The property checks on one generated answer (the contract checks ran in ctx.call)."""
-    operation_id = _operation_id(case)
+    operation_id = case.operation_id
     status = response.status
     content = response.content
-    negative = _negative_outside_headers(case)
+    negative = case.negative
     problems: list[tuple[str, str]] = []
     ctx.judged("PROP-5XX-001", operation_id)
     if negative:
         ctx.judged("PROP-NEG-001", operation_id)
-    elif "{" not in case.operation.path:
+    elif "{" not in case.path:
         ctx.judged("PROP-POS-001", operation_id)
     if status >= 500:
-        problems.append(("PROP-5XX-001", f"{case.method} {case.operation.path} answered {status}"))
+        problems.append(("PROP-5XX-001", f"{case.method} {case.path} answered {status}"))
     if negative and status < 400:
-        why = _what_was_invalid(case)
-        problems.append(("PROP-NEG-001", f"{case.method} {case.operation.path} with {why} was accepted ({status})"))
-    if not negative and status in (400, 422) and "{" not in case.operation.path:
-        problems.append(("PROP-POS-001", f"a valid {case.method} {case.operation.path} was refused with {status}"))
+        problems.append(("PROP-NEG-001", f"{case.method} {case.path} with {case.invalid} was accepted ({status})"))
+    if not negative and status in (400, 422) and "{" not in case.path:
+        problems.append(("PROP-POS-001", f"a valid {case.method} {case.path} was refused with {status}"))
     if response.ok and operation_id in CREATES:
         body = _created_object(content)
         if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
+import threading
 import time
 from typing import Any
 from urllib.parse import quote
 
 from assistants_conformance.context import Context
+from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.scenarios.objects import changed_fields
 from assistants_conformance.scenarios.pagination import ITEMS, walk
-from assistants_conformance.target import Response
+from assistants_conformance.target import BudgetExhausted, Response
 
 SCHEMA_OF = {"thread.run": "Run", "thread.message": "Message", "thread.run.step": "RunStep"}
 CHECKS = (
@@ -22,6 +26,7 @@ CHECKS = (
     "RUN-SETTINGS-001",
     "RUN-MODIFY-001",
     "RUN-CANCEL-001",
+    "RUN-CANCEL-002",
     "RUN-BUSY-001",
     "MSG-001",
 )
@@ -39,8 +44,8 @@ FORCE = {"type": "function", "function": {"name": "get_weather"}}
 PROMPT = "Say hello in three words."
 
 
-def _stream(ctx: Context, path: str, body: dict[str, Any]) -> Response:
-    response = ctx.call("POST", path, json_body={**body, "stream": True}, stream=True)
+def _stream(ctx: Context, path: str, body: dict[str, Any], **kwargs: Any) -> Response:
+    response = ctx.call("POST", path, json_body={**body, "stream": True}, stream=True, **kwargs)
     ctx.expect(
         "RUN-STREAM-001",
         response.ok and _is_stream(response),
@@ -118,6 +123,7 @@ def run(ctx: Context) -> None:
     if ctx.can("streaming"):
         _streamed_thread_and_run(ctx, aid, small)
         _streamed_run(ctx, aid, small)
+        _cancelled_while_streaming(ctx, aid, small)
     tid = _polled_run(ctx, assistant, small)
     _polled_thread_and_run(ctx, assistant, small)
     if not ctx.can("function_tools"):
@@ -241,6 +247,97 @@ def _streamed_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
     final = _snapshots_match(ctx, streamed)
     if final is not None:
         _messages_of_run(ctx, thread["id"], final["id"])
+
+
+# A request for a long answer, so that on a server whose model writes as it streams the run is
+# still in progress when the cancel lands. `#slow` is the reference server's cue to pace its
+# events (to any other server it is two more characters of the prompt).
+LONG_PROMPT = "Count from one to forty in words, one number per line. #slow"
+_RUN_EVENT = re.compile(rb"event: ?thread\.run\.[a-z_]+\r?\ndata: ?(\{[^\r\n]*\})")
+_WRITING = re.compile(rb"event: ?thread\.message\.(?:created|in_progress|delta)\r?\n")
+
+
+class _CancelWhileWriting:
+    """Reads a run's stream as it arrives; once the run is announced and its answer has begun (a
+    message event), cancels it from another thread: the stream is read on, within its deadline,
+    while the cancel is answered. Cancelled there, the run has a step and a message in progress,
+    so their endings are shown too."""
+
+    def __init__(self, ctx: Context, thread_id: str) -> None:
+        self.ctx = ctx
+        self.thread_id = thread_id
+        self.seen = b""
+        self.run_id: str | None = None
+        self.sent = False
+        self.answer: Response | None = None
+        self.failure = ""
+        self._sender: threading.Thread | None = None
+
+    def __call__(self, chunk: bytes) -> None:
+        if self.sent:
+            return
+        self.seen = (self.seen + chunk)[-(1 << 20) :]  # an event is one line here; keep a bounded tail
+        if self.run_id is None:
+            for found in _RUN_EVENT.finditer(self.seen):
+                try:
+                    run = json.loads(found.group(1))
+                except ValueError:
+                    continue  # STREAM-* report a malformed event; this one names no run
+                if isinstance(run, dict) and run.get("object") == "thread.run" and isinstance(run.get("id"), str):
+                    self.run_id = run["id"]
+                    break
+        if self.run_id and _WRITING.search(self.seen):
+            self.sent = True
+            self._sender = threading.Thread(target=self._cancel, name="cancel-mid-stream", daemon=True)
+            self._sender.start()
+
+    def _cancel(self) -> None:
+        path = f"/threads/{quote(self.thread_id, safe='')}/runs/{quote(str(self.run_id), safe='')}/cancel"
+        try:
+            self.answer = self.ctx.call("POST", path)
+        except (TargetUnreachable, BudgetExhausted) as exc:
+            self.failure = str(exc)
+
+    def join(self) -> None:
+        if self._sender is not None:
+            self._sender.join(timeout=self.ctx.target.timeout + 5.0)
+
+
+def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) -> None:
+    """RUN-CANCEL-002: a run cancelled while its stream is read ends cancelled, and its stream says so.
+    Judged only when the cancel was accepted mid-run: a server that finishes first (it answers the
+    cancel with a refusal or a finished run) has not shown the behaviour, and is not blamed."""
+    thread = ctx.make_thread(LONG_PROMPT)
+    if thread is None:
+        ctx.notes.append("runs: createThread failed, so no run was cancelled while it streamed")
+        return
+    watcher = _CancelWhileWriting(ctx, thread["id"])
+    streamed = _stream(
+        ctx, f"/threads/{thread['id']}/runs", {"assistant_id": aid, "tool_choice": "none", **small}, on_chunk=watcher
+    )
+    watcher.join()
+    answer = watcher.answer
+    status = answer.object().get("status") if answer is not None else None
+    if answer is None or not answer.ok or status not in ("cancelling", "cancelled"):
+        why = (
+            "the stream never showed its run writing a message"
+            if not watcher.sent
+            else f"cancelRun did not answer ({watcher.failure})"
+            if answer is None
+            else f"cancelRun answered HTTP {answer.status} with run status {status!r} (the run had ended first)"
+        )
+        ctx.notes.append(f"RUN-CANCEL-002 not triggered: no cancel landed while a run streamed: {why}")
+        return
+    final = _snapshots_match(ctx, streamed)
+    settled = _poll(ctx, thread["id"], str(watcher.run_id), set())
+    streamed_status = final.get("status") if final is not None else None
+    ctx.expect(
+        "RUN-CANCEL-002",
+        streamed_status == "cancelled" and settled is not None and settled.get("status") == "cancelled",
+        f"cancelRun answered {status!r} while the run streamed; the stream's last run event showed "
+        f"{streamed_status!r} and getRun then {settled.get('status') if settled else 'nothing'!r}",
+        streamed,
+    )
 
 
 def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) -> str | None:
