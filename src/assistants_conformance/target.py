@@ -258,7 +258,7 @@ class Target:
             self.used += 1
             began = time.monotonic()
             try:
-                status, got, content = self._send_twice_if_dropped(method, url, sent, body, params, on_chunk)
+                status, got, content = self._send_twice_if_dropped(_Outgoing(method, url, sent, body, params, on_chunk))
             except httpx.HTTPError as exc:
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)
@@ -278,41 +278,27 @@ class Target:
             return Response(status, got, content, index)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_twice_if_dropped(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes,
-        params: dict[str, Any] | None,
-        on_chunk: Callable[[bytes], None] | None = None,
-    ) -> tuple[int, httpx.Headers, bytes]:
+    def _send_twice_if_dropped(self, out: _Outgoing) -> tuple[int, httpx.Headers, bytes]:
         """A connection the server closed as we reused it fails before any byte of an answer: that
         is no answer, so the request is sent once more, on a fresh connection. A second such
         failure is the target's, raised as the httpx error it was."""
         try:
-            return self._send(method, url, headers, body, params, on_chunk)
+            return self._send(out)
         except _Dropped:
             pass
         try:
-            return self._send(method, url, headers, body, params, on_chunk)
+            return self._send(out)
         except _Dropped as dropped:
             raise dropped.error from None
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        headers: dict[str, str],
-        body: bytes,
-        params: dict[str, Any] | None,
-        on_chunk: Callable[[bytes], None] | None = None,
-    ) -> tuple[int, httpx.Headers, bytes]:
+    def _send(self, out: _Outgoing) -> tuple[int, httpx.Headers, bytes]:
         deadline = time.monotonic() + self.timeout
         with contextlib.ExitStack() as stack:
             try:
                 response = stack.enter_context(
-                    self.client.stream(method, url, headers=headers, content=body or None, params=params)
+                    self.client.stream(
+                        out.method, out.url, headers=out.headers, content=out.body or None, params=out.params
+                    )
                 )
             except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
                 raise _Dropped(exc) from exc
@@ -323,11 +309,23 @@ class Target:
                 size += len(chunk)
                 if size > self.max_body:
                     raise httpx.ReadError(f"the response exceeded {self.max_body:,} bytes; reading stopped")
-                if on_chunk is not None:
-                    on_chunk(chunk)
+                if out.on_chunk is not None:
+                    out.on_chunk(chunk)
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout(f"the response did not finish within {self.timeout:g} s")
             return response.status_code, response.headers, b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One request as sent (again, when its connection was dropped)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, Any] | None
+    on_chunk: Callable[[bytes], None] | None = None
 
 
 def _retry_after(value: str | None) -> float:
