@@ -62,6 +62,28 @@ def test_reference_server_is_conformant() -> None:
     assert all(c.evidence for c in result.checks if c.outcome is Outcome.PASSED)
 
 
+@pytest.mark.parametrize(
+    ("fault", "outcome", "said"),
+    [
+        # A gateway that holds each stream and sends it whole: the run has ended before the client
+        # sees it, so nothing can be cancelled mid-stream, and the server is not blamed.
+        (Fault("streams-held-whole", after=lambda req, res: None), Outcome.SKIPPED, "not triggered"),
+        # A server that refuses to cancel a run it is still streaming.
+        (FAULTS["cancel-refused"].make(KEY), Outcome.WARNED, "while the run's stream was still going"),
+        # One that says `cancelling` and lets the run complete.
+        (FAULTS["cancel-acknowledged-not-carried-out"].make(KEY), Outcome.WARNED, "showed 'completed'"),
+    ],
+    ids=["stream-held-whole", "cancel-refused", "cancel-not-carried-out"],
+)
+def test_a_cancel_mid_stream_is_judged_only_when_it_landed_while_the_run_streamed(
+    fault: Fault, outcome: Outcome, said: str
+) -> None:
+    result = run_against(fault)
+    (check,) = [c for c in result.checks if c.id == "RUN-CANCEL-002"]
+    assert check.outcome is outcome, check
+    assert said in (check.reason + " ".join(f.message for f in check.findings))
+
+
 def test_cli_run_exit_codes_and_a_canary_key_never_leaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Exit 0 on the clean server, 1 on a faulty one; the key appears in no output or report byte."""
     app = create_app(api_key=KEY)

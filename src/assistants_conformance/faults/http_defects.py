@@ -739,7 +739,7 @@ def _submit_refused(key: str) -> Fault:
     return before(refuse)(key)
 
 
-@fault("cancel-refused", "cancelRun is refused with 400.", "runs", {"RUN-CANCEL-001"})
+@fault("cancel-refused", "cancelRun is refused with 400.", "runs", {"RUN-CANCEL-001"}, warns={"RUN-CANCEL-002"})
 def _cancel_refused(key: str) -> Fault:
     def refuse(req: Req) -> Res | None:
         return error(400, "runs cannot be cancelled") if req.path.endswith("/cancel") else None

@@ -255,13 +255,15 @@ def _streamed_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
 LONG_PROMPT = "Count from one to forty in words, one number per line. #slow"
 _RUN_EVENT = re.compile(rb"event: ?thread\.run\.[a-z_]+\r?\ndata: ?(\{[^\r\n]*\})")
 _WRITING = re.compile(rb"event: ?thread\.message\.(?:created|in_progress|delta)\r?\n")
+_ENDED = re.compile(rb"event: ?thread\.run\.(?:completed|incomplete|failed|cancelled|expired)\r?\n")
 
 
 class _CancelWhileWriting:
     """Reads a run's stream as it arrives; once the run is announced and its answer has begun (a
     message event), cancels it from another thread: the stream is read on, within its deadline,
     while the cancel is answered. Cancelled there, the run has a step and a message in progress,
-    so their endings are shown too."""
+    so their endings are shown too. It notes when the stream showed the run ended, and when the
+    cancel was answered: a refusal that came while the run still streamed is the server's."""
 
     def __init__(self, ctx: Context, thread_id: str) -> None:
         self.ctx = ctx
@@ -271,12 +273,19 @@ class _CancelWhileWriting:
         self.sent = False
         self.answer: Response | None = None
         self.failure = ""
+        self.ended: float | None = None  # when the stream's run event said it ended
+        self.answered: float | None = None  # when the cancel was answered
         self._sender: threading.Thread | None = None
 
     def __call__(self, chunk: bytes) -> None:
-        if self.sent:
+        if self.ended is not None:
             return
         self.seen = (self.seen + chunk)[-(1 << 20) :]  # an event is one line here; keep a bounded tail
+        if _ENDED.search(self.seen):
+            self.ended = time.monotonic()
+            return
+        if self.sent:
+            return
         if self.run_id is None:
             for found in _RUN_EVENT.finditer(self.seen):
                 try:
@@ -297,16 +306,21 @@ class _CancelWhileWriting:
             self.answer = self.ctx.call("POST", path)
         except (TargetUnreachable, BudgetExhausted) as exc:
             self.failure = str(exc)
+        self.answered = time.monotonic()
 
     def join(self) -> None:
         if self._sender is not None:
             self._sender.join(timeout=self.ctx.target.timeout + 5.0)
 
+    def still_streaming_when_answered(self) -> bool:
+        return self.answered is not None and (self.ended is None or self.ended > self.answered)
+
 
 def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) -> None:
-    """RUN-CANCEL-002: a run cancelled while its stream is read ends cancelled, and its stream says so.
-    Judged only when the cancel was accepted mid-run: a server that finishes first (it answers the
-    cancel with a refusal or a finished run) has not shown the behaviour, and is not blamed."""
+    """RUN-CANCEL-002: a run cancelled while its stream is read ends cancelled, and its stream says so;
+    a cancel refused while the run still streamed fails it too. A server whose run ended before the
+    cancel was answered (it finished first, or its stream arrived whole) has not shown the behaviour,
+    and is not blamed: the check is then not triggered."""
     thread = ctx.make_thread(LONG_PROMPT)
     if thread is None:
         ctx.notes.append("runs: createThread failed, so no run was cancelled while it streamed")
@@ -318,13 +332,24 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
     watcher.join()
     answer = watcher.answer
     status = answer.object().get("status") if answer is not None else None
-    if answer is None or not answer.ok or status not in ("cancelling", "cancelled"):
+    accepted = answer is not None and answer.ok and status in ("cancelling", "cancelled")
+    if answer is not None and not accepted and watcher.still_streaming_when_answered():
+        ctx.expect(
+            "RUN-CANCEL-002",
+            False,
+            f"cancelRun answered HTTP {answer.status} with run status {status!r} while the run's stream was still "
+            "going (its end came after that answer)",
+            answer,
+        )
+        return
+    if not accepted:
+        unsent = "its run ended before it could be cancelled" if watcher.ended else "it never showed its run writing"
         why = (
-            "the stream never showed its run writing a message"
+            f"the stream: {unsent}"
             if not watcher.sent
             else f"cancelRun did not answer ({watcher.failure})"
             if answer is None
-            else f"cancelRun answered HTTP {answer.status} with run status {status!r} (the run had ended first)"
+            else f"cancelRun answered HTTP {answer.status} with run status {status!r} after the run had ended"
         )
         ctx.notes.append(f"RUN-CANCEL-002 not triggered: no cancel landed while a run streamed: {why}")
         return
