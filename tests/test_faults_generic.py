@@ -370,6 +370,8 @@ _WRITES = [
     "/threads/nope/runs/run_x",
     "/threads/nope/runs/run_x/submit_tool_outputs",
     "/threads/nope/runs/run_x/cancel",
+    "/threads/%F3%9E%B6%BC/runs/run_%E2%98%83/cancel",  # ids outside Latin-1, as a generator sends them
+    "/threads/%F3%9E%B6%BC/runs/run_%E2%98%83/submit_tool_outputs",
 ]
 
 

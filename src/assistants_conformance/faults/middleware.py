@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -134,7 +134,7 @@ class FaultyApp:
         what the server sees: no defect of its own)."""
         inner = dict(scope)
         if (req.method, req.path) != (scope["method"], scope["path"]):  # a fault sends another request
-            inner.update(method=req.method, path=req.path, raw_path=req.path.encode("latin-1"))
+            inner.update(method=req.method, path=req.path, raw_path=quote(req.path, safe="/").encode("ascii"))
         if not untouched:
             inner["query_string"] = urlencode(req.query).encode()
         inner["headers"] = [
