@@ -126,7 +126,10 @@ class Generated:
     invalid: str  # Schemathesis' description of what a negative case broke
 
     @classmethod
-    def of(cls, case: Any, base_url: str = _DRAWN_AT) -> Generated:
+    def of(cls, case: Any) -> Generated:
+        """Placed below no base path: a generated `..` then stays below the target's base URL when
+        joined to it (placed below the target's own, it could climb out of the API)."""
+        base_url = _DRAWN_AT
         kw = case.as_transport_kwargs(base_url=base_url)
         headers = {str(k): str(v) for k, v in (kw.get("headers") or {}).items() if str(k).lower() not in _NOT_PASSED}
         raw: bytes | None = None
@@ -305,7 +308,7 @@ def _stateful(ctx: Context, schema: Any, ticker: _Ticker) -> None:
 
     class Driven(machine):  # type: ignore[misc, valid-type]
         def call(self, case: Any, **kwargs: Any) -> STResponse:
-            generated = Generated.of(case, target.base_url)
+            generated = Generated.of(case)
             began = time.monotonic()
             ours = send(ctx, generated)
             ticker.tick("stateful")
