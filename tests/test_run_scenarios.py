@@ -305,6 +305,10 @@ def test_drawn_requests_are_kept_between_runs_and_read_back_exactly(
     assert property_phase._drawn(5, 2) == drawn
     assert json.loads(kept.read_text())[0][0] == drawn[0][0]  # rewritten whole
 
+    monkeypatch.setattr(property_phase, "KEPT_DRAWS", 2)  # a third seed: the oldest draw goes
+    property_phase._drawn(8, 2)
+    assert len(list(kept.parent.glob("*.json"))) == 2
+
     monkeypatch.setenv("ASSISTANTS_CONFORMANCE_NO_CACHE", "1")
     property_phase._drawn.cache_clear()
     property_phase._drawn(7, 2)

@@ -39,8 +39,10 @@ def load(kind: str, name: str) -> Any:
         return None
 
 
-def store(kind: str, name: str, value: Any) -> None:
-    """Write atomically: several processes (the lab's workers) may store the same name at once."""
+def store(kind: str, name: str, value: Any, *, keep: int | None = None) -> None:
+    """Write atomically: several processes (the lab's workers) may store the same name at once.
+    With `keep`, only that many of the kind stay, the most recently written (say, one per seed a
+    user tried: a new seed per CI run must not fill the disk)."""
     if not enabled():
         return
     folder = directory(kind)
@@ -49,5 +51,9 @@ def store(kind: str, name: str, value: Any) -> None:
         temporary = folder / f".{name}.{os.getpid()}.tmp"
         temporary.write_text(json.dumps(value), encoding="utf-8")
         temporary.replace(folder / f"{name}.json")
+        if keep is not None:
+            kept = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+            for old in kept[keep:]:
+                old.unlink(missing_ok=True)
     except OSError:
         pass

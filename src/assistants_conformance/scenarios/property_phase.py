@@ -169,6 +169,7 @@ class Generated:
 
 
 Groups = tuple[tuple[str, tuple[Generated, ...]], ...]
+KEPT_DRAWS = 16  # draws (a seed and a budget each) kept (about 0.6 MB each): the most recently drawn
 
 
 @functools.cache
@@ -189,7 +190,7 @@ def _drawn(seed_: int, max_examples: int) -> Groups:
         (label, tuple(Generated.from_json(c) for c in cases)) for label, cases in json.loads(json.dumps(as_json))
     )
     if again == groups:  # a value JSON cannot carry exactly (say NaN) is not kept
-        cache.store("cases", name, as_json)
+        cache.store("cases", name, as_json, keep=KEPT_DRAWS)
     return groups
 
 
