@@ -488,7 +488,7 @@ TRIGGERS: dict[str, str] = {
     "SSE-LINE-001": "no stream carried a line over 16 MiB",
     "STREAM-ERROR-001": "no stream carried an `error` event",
     "STREAM-ITEM-003": "no stream carried deltas of two messages",
-    "RUN-CANCEL-002": "no cancel landed while a run streamed (the run had ended first)",
+    "RUN-CANCEL-002": "no cancel landed while a run still streamed (the notes say why)",
 }
 
 CATALOGUE: dict[str, Check] = {row[0]: Check(*row, trigger=TRIGGERS.get(row[0], "")) for row in _RAW}

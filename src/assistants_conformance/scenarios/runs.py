@@ -343,9 +343,15 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
         )
         return
     if not accepted:
-        unsent = "its run ended before it could be cancelled" if watcher.ended else "it never showed its run writing"
+        unsent = (
+            "createRun with `stream: true` answered no event stream"
+            if not (streamed.ok and _is_stream(streamed))
+            else "the stream showed its run ended before it could be cancelled (sent whole, or the run was quick)"
+            if watcher.ended
+            else "the stream never showed its run writing a message"
+        )
         why = (
-            f"the stream: {unsent}"
+            unsent
             if not watcher.sent
             else f"cancelRun did not answer ({watcher.failure})"
             if answer is None
