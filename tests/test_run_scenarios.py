@@ -84,6 +84,42 @@ def test_a_cancel_mid_stream_is_judged_only_when_it_landed_while_the_run_streame
     assert said in (check.reason + " ".join(f.message for f in check.findings))
 
 
+def _refuses_to_cancel_while_streaming() -> Fault:
+    """A server that cannot interrupt a generation: cancelRun on a run whose stream is still open is
+    refused; every other run (a polled one waiting for tool outputs) cancels as it should."""
+    from assistants_conformance.faults import sse
+    from assistants_conformance.faults.middleware import error
+
+    streaming: set[str] = set()
+
+    class Watch:
+        run: str | None = None
+
+        def feed(self, raw: bytes) -> bytes:
+            for frame in sse.parse(raw):
+                if frame.event == "thread.run.created" and self.run is None:
+                    self.run = str((frame.json() or {}).get("id"))
+                    streaming.add(self.run)
+            return raw
+
+        def end(self) -> bytes:
+            streaming.discard(str(self.run))
+            return b""
+
+    def refuse(req: Req) -> Res | None:
+        found = re.match(r"^/v1/threads/[^/]+/runs/([^/]+)/cancel$", req.path)
+        if req.method == "POST" and found and found.group(1) in streaming:
+            return error(400, "This run is being generated and cannot be cancelled.")
+        return None
+
+    return Fault("refuses-to-cancel-while-streaming", before=refuse, frames=lambda req: Watch())
+
+
+def test_a_server_that_cannot_cancel_a_streaming_run_fails_that_check_alone() -> None:
+    result = run_against(_refuses_to_cancel_while_streaming())
+    assert {c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED)} == {"RUN-CANCEL-002"}
+
+
 def test_cli_run_exit_codes_and_a_canary_key_never_leaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Exit 0 on the clean server, 1 on a faulty one; the key appears in no output or report byte."""
     app = create_app(api_key=KEY)

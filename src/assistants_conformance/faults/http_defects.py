@@ -24,6 +24,7 @@ from assistants_conformance.faults.catalogue import (
     rewrite_objects,
 )
 from assistants_conformance.faults.middleware import Fault, Req, Res, answer, error, set_json, set_json_body
+from assistants_conformance.reference.engine import TERMINAL
 
 
 def _answer_gets_from(pattern: re.Pattern[str], held: dict[str, Any]) -> Callable[[Req], Res | None]:
@@ -768,19 +769,8 @@ def _cancel_not_carried_out(key: str) -> Fault:
         run = json_answer(res)
         if res.status != 200 or not isinstance(run, dict):
             return
-        if run.get("status") in ("cancelled", "completed", "failed", "incomplete", "expired"):
-            res.status = 400
-            set_json(
-                res,
-                {
-                    "error": {
-                        "message": f"Cannot cancel run with status '{run['status']}'.",
-                        "type": "invalid_request_error",
-                        "param": None,
-                        "code": None,
-                    }
-                },
-            )
+        if run.get("status") in TERMINAL:  # as a server should: a finished run is not cancelled
+            res.status, res.body = 400, error(400, f"Cannot cancel run with status '{run['status']}'.").body
             return
         run.update(status="cancelling", required_action=None)
         set_json(res, run)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from typing import Any
@@ -14,6 +13,7 @@ from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.scenarios.objects import changed_fields
 from assistants_conformance.scenarios.pagination import ITEMS, walk
 from assistants_conformance.target import BudgetExhausted, Response
+from assistants_conformance.validate.sse import SSEParser
 
 SCHEMA_OF = {"thread.run": "Run", "thread.message": "Message", "thread.run.step": "RunStep"}
 CHECKS = (
@@ -253,9 +253,8 @@ def _streamed_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
 # still in progress when the cancel lands. `#slow` is the reference server's cue to pace its
 # events (to any other server it is two more characters of the prompt).
 LONG_PROMPT = "Count from one to forty in words, one number per line. #slow"
-_RUN_EVENT = re.compile(rb"event: ?thread\.run\.[a-z_]+\r?\ndata: ?(\{[^\r\n]*\})")
-_WRITING = re.compile(rb"event: ?thread\.message\.(?:created|in_progress|delta)\r?\n")
-_ENDED = re.compile(rb"event: ?thread\.run\.(?:completed|incomplete|failed|cancelled|expired)\r?\n")
+_WRITING = frozenset({"thread.message.created", "thread.message.in_progress", "thread.message.delta"})
+_ENDED = frozenset(f"thread.run.{status}" for status in TERMINAL)
 
 
 class _CancelWhileWriting:
@@ -268,8 +267,9 @@ class _CancelWhileWriting:
     def __init__(self, ctx: Context, thread_id: str) -> None:
         self.ctx = ctx
         self.thread_id = thread_id
-        self.seen = b""
+        self.frames = SSEParser()  # its framing verdicts are the stream validators' business
         self.run_id: str | None = None
+        self.writing = False
         self.sent = False
         self.answer: Response | None = None
         self.failure = ""
@@ -280,22 +280,17 @@ class _CancelWhileWriting:
     def __call__(self, chunk: bytes) -> None:
         if self.ended is not None:
             return
-        self.seen = (self.seen + chunk)[-(1 << 20) :]  # an event is one line here; keep a bounded tail
-        if _ENDED.search(self.seen):
-            self.ended = time.monotonic()
-            return
-        if self.sent:
-            return
-        if self.run_id is None:
-            for found in _RUN_EVENT.finditer(self.seen):
-                try:
-                    run = json.loads(found.group(1))
-                except ValueError:
-                    continue  # STREAM-* report a malformed event; this one names no run
-                if isinstance(run, dict) and run.get("object") == "thread.run" and isinstance(run.get("id"), str):
+        for frame in self.frames.feed(chunk):  # all of this chunk first: it may say the run ended
+            event = frame.event or ""
+            if event in _ENDED:
+                self.ended = time.monotonic()
+                return
+            self.writing = self.writing or event in _WRITING
+            if self.run_id is None and event.startswith("thread.run."):
+                run = _json_object(frame.data)  # a malformed one names no run (STREAM-* report it)
+                if run.get("object") == "thread.run" and isinstance(run.get("id"), str):
                     self.run_id = run["id"]
-                    break
-        if self.run_id and _WRITING.search(self.seen):
+        if self.run_id and self.writing and not self.sent:
             self.sent = True
             self._sender = threading.Thread(target=self._cancel, name="cancel-mid-stream", daemon=True)
             self._sender.start()
@@ -314,6 +309,14 @@ class _CancelWhileWriting:
 
     def still_streaming_when_answered(self) -> bool:
         return self.answered is not None and (self.ended is None or self.ended > self.answered)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) -> None:
