@@ -19,8 +19,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Four workers on two cores: the tests mostly wait on the servers they start (measured: 9 min 16 s
+# in one process, 2 min 55 s in four). TEST_JOBS=0 runs them in this process.
+TEST_JOBS ?= 4
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS))
 
 lint: install
 	$(BIN)/ruff check src tests
