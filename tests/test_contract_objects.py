@@ -60,10 +60,8 @@ def test_wrong_object_tag_invalidates(contract: Contract, schema: str, instance:
 
 SEMANTIC_BREAKS: list[tuple[str, str, dict[str, Any], Any]] = [
     ("timestamp as string", "Assistant", {"created_at": "2024-11-19T00:00:00Z"}, None),
-    ("v1 file_ids on an assistant", "Assistant", {"file_ids": []}, None),
     ("v1 retrieval tool", "Assistant", {"tools": [{"type": "retrieval"}]}, None),
     ("17 metadata pairs in a response", "Thread", {"metadata": {str(i): "v" for i in range(17)}}, None),
-    ("v1 file_ids on a message", "Message", {"file_ids": []}, None),
     ("unknown message status", "Message", {"status": "done"}, None),
     ("unknown content part", "Message", {"content": [{"type": "audio", "audio": {}}]}, None),
     ("text part without annotations", "Message", {"content": [{"type": "text", "text": {"value": "x"}}]}, None),
@@ -85,6 +83,38 @@ def test_typical_implementation_mistakes_invalidate(
     base = next(instance for name, instance in samples.OBJECTS if name == schema)
     broken = {**samples.clone(base), **patch}
     assert _errors(contract, schema, broken), case
+
+
+@pytest.mark.parametrize(("schema", "kind"), [("Assistant", "assistant"), ("Message", "thread.message")])
+def test_a_v1_file_ids_is_a_warning_not_a_schema_failure(contract: Contract, schema: str, kind: str) -> None:
+    """`file_ids` breaks no v2 client (they ignore unknown fields), so it is RESP-V1-001's warning,
+    said once per object, and never RESP-SCHEMA-001."""
+    from assistants_conformance.validate.advice import advise
+
+    base = next(instance for name, instance in samples.OBJECTS if name == schema)
+    with_v1 = {**samples.clone(base), "file_ids": []}
+    assert not _errors(contract, schema, with_v1)
+    judged: set[str] = set()
+    (warning,) = advise(with_v1, judged)
+    assert (warning.check, warning.severity.value) == ("RESP-V1-001", "warning")
+    assert "v1 field" in warning.message
+    assert judged == {"RESP-V1-001"}
+    assert advise(samples.clone(base), set()) == []
+
+
+@pytest.mark.parametrize("status", ["completed", "failed", "cancelled", "expired", "incomplete"])
+def test_a_run_that_ended_without_usage_is_warned(contract: Contract, status: str) -> None:
+    """RUN-USAGE-001: null usage is valid (the field is nullable) but, in a terminal status, a warning."""
+    from assistants_conformance.validate.advice import advise
+
+    ended = samples.run(status)
+    ended["usage"] = None
+    assert not _errors(contract, "Run", ended)
+    (warning,) = advise(ended, set())
+    assert warning.check == "RUN-USAGE-001"
+    running = samples.run("in_progress")
+    assert advise(running, judged := set()) == []
+    assert judged == set()
 
 
 def test_run_required_action_is_set_exactly_in_requires_action(contract: Contract) -> None:

@@ -89,7 +89,7 @@ def test_serve_lists_its_faults() -> None:
     assert main(["serve", "--list-faults"], stdout=out) == 0
     assert out.getvalue().count("\n") == len(FAULTS)
     assert "done-missing" in out.getvalue()
-    assert "[STREAM-DONE-001]" in out.getvalue()
+    assert "[STREAM-END-001]" in out.getvalue()
 
 
 def test_serve_refuses_an_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
@@ -115,7 +115,7 @@ def test_detection_command_writes_the_matrix(tmp_path: Path, capsys: pytest.Capt
     assert code == 0, capsys.readouterr().err
     matrix = json.loads((tmp_path / "detection.json").read_text())
     rows = {row["fault"]: row for row in matrix["faults"]}
-    assert rows["done-missing"]["suite"]["fired"] == ["STREAM-DONE-001"]
+    assert rows["done-missing"]["suite"]["fired"] == ["STREAM-END-001"]
     assert rows["done-missing"]["suite"]["detected"] is True
     assert rows["any-key-accepted"]["suite"]["fired"] == ["AUTH-002"]
     assert matrix["clean"]["suite"]["fired"] == []
@@ -124,7 +124,7 @@ def test_detection_command_writes_the_matrix(tmp_path: Path, capsys: pytest.Capt
     assert "skipped" in matrix["columns"]["schemathesis_vendor"]["status"]
     html = (tmp_path / "detection.html").read_text()
     assert "done-missing" in html
-    assert "STREAM-DONE-001" in html
+    assert "STREAM-END-001" in html
     assert "<script src" not in html
 
 

@@ -203,6 +203,7 @@ def test_a_run_caught_by_a_restart_expires_instead_of_blocking_its_thread(tmp_pa
         "object": "thread.run",
         "status": "expired",
         "required_action": None,
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},  # ended: usage reported
     }
     again.close()
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
 from assistants_conformance.contract import get_contract
+from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.progress import Progress
 from assistants_conformance.results import Finding
-from assistants_conformance.target import Response, Target
+from assistants_conformance.target import RateLimited, Response, Target
 from assistants_conformance.validate import Severity, validate_response, validate_stream_bytes
 from assistants_conformance.validate.http import Route, Router
 from assistants_conformance.validate.sse import SSEParser
@@ -25,6 +28,9 @@ MAX_EXAMPLES = 3
 _URL_UNSAFE = re.compile(r"[/?#%\s\x00-\x1f\x7f]")
 _INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
 _OBJECT_ID = re.compile(r"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]+")
+_NUMBER = re.compile(r"(?<![A-Za-z_])\d[\d,.]*|\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b")
+# Statuses that say a route is not there at all (404 only in the circumstances `_answered` states).
+NOT_SERVED = frozenset({404, 405, 501})
 
 
 @dataclasses.dataclass
@@ -35,13 +41,19 @@ class _Group:
     count: int = 0
     examples: list[int] = dataclasses.field(default_factory=list)
     places: list[str] = dataclasses.field(default_factory=list)  # "operation (HTTP status)"
+    operations: set[str] = dataclasses.field(default_factory=set)  # of every occurrence, not just the examples
+    scenarios: set[str] = dataclasses.field(default_factory=set)  # where it was found (the terminal's lines)
 
-    def add(self, exchange: int | None, seen_in: str | None) -> None:
+    def add(self, exchange: int | None, seen_in: str | None, operation: str | None, scenario: str | None) -> None:
         self.count += 1
         if exchange is not None and len(self.examples) < MAX_EXAMPLES and exchange not in self.examples:
             self.examples.append(exchange)
         if seen_in and seen_in not in self.places:
             self.places.append(seen_in)
+        if operation:
+            self.operations.add(operation)
+        if scenario:
+            self.scenarios.add(scenario)
 
     def finding(self) -> Finding:
         """`createAssistant (HTTP 200), getAssistant (HTTP 200) and 3 more: <message>`, with its count."""
@@ -51,7 +63,29 @@ class _Group:
             message=f"{seen}: {self.first.message}" if self.places else self.first.message,
             count=self.count,
             examples=tuple(self.examples),
+            operations=tuple(sorted(self.operations)),
+            kind=kind_of(self.first.message),
         )
+
+
+def kind_of(message: str) -> str:
+    """A finding's rule in words, with what varies from run to run (ids, numbers, indexes) made `*`
+    or `#`: two runs that meet the same defect give the same kind (the baseline matches on it)."""
+    return _NUMBER.sub("#", _normalise(message))[:300]
+
+
+@dataclasses.dataclass
+class Answers:
+    """How one operation answered over the run: whether it is served at all (RESP-ROUTE-002)."""
+
+    served: int = 0
+    unserved: int = 0
+    statuses: dict[int, int] = dataclasses.field(default_factory=dict)  # of the unserved answers
+    example: int | None = None  # an exchange that shows it not served
+
+    @property
+    def not_served(self) -> bool:
+        return self.unserved > 0 and self.served == 0
 
 
 def _normalise(text: str) -> str:
@@ -87,6 +121,9 @@ IDENTITY: dict[str, tuple[str, ...]] = {
 }
 
 
+# The operations that store an object: one that answered 5xx may have stored it all the same.
+CREATES = frozenset({"createAssistant", "createThread", "createThreadAndRun", "createMessage", "createRun"})
+
 # The path parameter that names an object of each kind (`thread.run` → run_id).
 OWN_ID = {
     "assistant": "assistant_id",
@@ -112,6 +149,13 @@ def _objects_of(response: Response) -> tuple[list[Any], bool]:
         page = body.get("data") if isinstance(body, dict) and body.get("object") == "list" else None
         return (page, False) if isinstance(page, list) else ([body], True)
     return [], False
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as a message shows it: a string quoted, anything else as JSON (`null`, `true`,
+    `{"k": 1}`), never a Python repr; cut to `limit` characters with an ellipsis."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _operation_name(route: Route | None, method: str) -> str:
@@ -167,6 +211,16 @@ class Context:
         self.router = Router(get_contract())
         # id → the identity fields of the object as first answered (RESP-IDENTITY-001).
         self._identity: dict[str, dict[str, Any]] = {}
+        # Per operation: answers that show it served or not (RESP-ROUTE-002); ids of objects a
+        # successful answer showed and no successful delete removed (a 404 naming them is a route's).
+        self.answers: dict[str, Answers] = defaultdict(Answers)
+        self._live: set[str] = set()
+        self._where = threading.local()  # the scenario this thread runs, for its findings
+        # Creates answered 5xx: the server may have stored an object the run cannot name (clean-up looks).
+        self.failed_creates: dict[str, int] = defaultdict(int)
+        # The preflight's ordinary create (runner.control): the control a probe's refusal is read against.
+        self.control: Response | None = None
+        self.last_poll = ""  # why the last poll of a run ended without one (for the message)
 
     @property
     def tag(self) -> dict[str, str]:
@@ -174,17 +228,32 @@ class Context:
 
     # ---------------------------------------------------------------- sending and judging
     def call(self, method: str, path: str, **kwargs: Any) -> Response:
-        """Send, then check the response against the contract (findings land on RESP-*/SSE-*/STREAM-*)."""
+        """Send, then check the response against the contract (findings land on RESP-*/SSE-*/STREAM-*).
+        A request that got no answer at all is a finding too (RESP-WHOLE-001) before it is raised:
+        the scenario stops there, and what it had judged stands."""
         began = time.monotonic()
-        response = self.target.request(method, path, **kwargs)
         url = kwargs.get("url") or self.target.base_url + path
+        try:
+            response = self.target.request(method, path, **kwargs)
+        except RateLimited:
+            raise
+        except TargetUnreachable as exc:
+            exchange = len(self.target.exchanges) - 1 if self.target.exchanges else None
+            self.add_finding(
+                "RESP-WHOLE-001",
+                f"{self._operation(method, url)}: no answer ({exc})",
+                exchange=exchange,
+                seen_in=None,
+                operation=self._operation(method, url),
+            )
+            raise
         while True:
             try:  # workers share the target: pop, never check-then-pop
                 retried = self.target.retried.pop()
             except IndexError:
                 break
             self._judge(*retried)
-        self._judge(method, url, response.status, response.headers, response.content, response.exchange)
+        self._judge(method, url, response.status, response.headers, response.content, response.exchange, response.cut)
         found = self.router.match(method, url)
         route = _operation_name(found, method)
         if response.ok:
@@ -192,9 +261,51 @@ class Context:
             self._same_identity(objects, route, response.exchange)
             if found is not None:
                 self._ids_agree(objects, single, found.params, route, response.exchange)
+        if found is not None:
+            self._answered(found, response)
         self.coverage[route][str(response.status)] += 1
         self.timings[route].append(time.monotonic() - began)
         return response
+
+    def _answered(self, route: Route, response: Response) -> None:
+        """Count the answer for or against its operation being served. 405 and 501 say no such
+        route; so does a 404 to a path without ids, or one whose ids all name objects the run has
+        seen and not deleted, unless the body names one of them (then it is about that object).
+        A 404 for an id the run does not know is neither (generated ids are meant to be unknown)."""
+        operation = route.operation.operation_id
+        ids = [unquote(value) for value in route.params.values()]
+        status = response.status
+        if status == 404 and ids:
+            text = response.content[:4096].decode("utf-8", "replace")
+            about_object = response.headers.get("content-type", "").startswith("application/json") and any(
+                i in text for i in ids
+            )
+            verdict = None if about_object or not all(i in self._live for i in ids) else False
+        else:
+            verdict = status not in NOT_SERVED
+        with self._lock:
+            answers = self.answers[operation]
+            if verdict is True:
+                answers.served += 1
+            elif verdict is False:
+                answers.unserved += 1
+                answers.statuses[status] = answers.statuses.get(status, 0) + 1
+                if answers.example is None:
+                    answers.example = response.exchange
+            if route.operation.method == "DELETE" and response.ok and ids:
+                self._live.discard(ids[-1])
+        if route.operation.method == "POST" and status >= 500 and operation in CREATES:
+            self.failed_creates[operation] += 1
+
+    def is_live(self, path: str) -> bool:
+        """Whether the object a path names was shown by a successful answer and not deleted since."""
+        with self._lock:
+            return unquote(path.rstrip("/").rpartition("/")[2]) in self._live
+
+    def not_served(self) -> dict[str, Answers]:
+        """The operations the server does not serve: every answer said so, none said otherwise."""
+        with self._lock:
+            return {op: a for op, a in sorted(self.answers.items()) if a.not_served}
 
     def _same_identity(self, items: list[Any], operation: str, exchange: int | None) -> None:
         """Every object an answer shows agrees with how it was first answered on the fields that
@@ -208,6 +319,7 @@ class Context:
                 now["content (once completed)"] = item.get("content")  # a finished message's text is final
             with self._lock:
                 first = self._identity.setdefault(item["id"], now)
+                self._live.add(item["id"])
             self.judged("RESP-IDENTITY-001", operation)
             for name in sorted(set(first) & set(now)):
                 if first[name] == now[name]:
@@ -265,9 +377,18 @@ class Context:
         """Record that `check` had something to judge in an answer of `operation`."""
         self.evidence[check][operation] += 1
 
-    def _judge(self, method: str, url: str, status: int, headers: Any, content: bytes, exchange: int | None) -> None:
+    def _judge(
+        self,
+        method: str,
+        url: str,
+        status: int,
+        headers: Any,
+        content: bytes,
+        exchange: int | None,
+        cut: str | None = None,
+    ) -> None:
         judged: set[str] = set()
-        found = validate_response(method, url, status, headers, content, judged)
+        found = validate_response(method, url, status, headers, content, judged, cut)
         operation = self._operation(method, url)
         for check in judged:
             self.judged(check, operation)
@@ -281,6 +402,7 @@ class Context:
                 exchange,
                 violation.frame,
                 seen_in=None if violation.message.startswith(operation) else f"{operation} (HTTP {status})",
+                operation=operation,
             )
 
     def add_finding(
@@ -293,21 +415,44 @@ class Context:
         exchange: int | None = None,
         frame: int | None = None,
         seen_in: str | None = None,
+        operation: str | None = None,
     ) -> None:
         """Record a finding; the same one again (same check, rule and place once list indexes and
         object ids are normalised) only adds to its count and, up to three, its example exchanges.
-        `seen_in` (operation and HTTP status) is collected per finding and leads its message."""
+        `seen_in` (operation and HTTP status) is collected per finding and leads its message;
+        `operation` defaults to that of the exchange."""
         message = self.target.scrub(message)
         key = (_normalise(message), _normalise(where), spec, severity)
+        if operation is None and exchange is not None and exchange < len(self.target.exchanges):
+            shown = self.target.exchanges[exchange]
+            operation = self._operation(shown.method, shown.url)
         with self._lock:
             group = self._groups[check].get(key)
             if group is None:
                 group = self._groups[check][key] = _Group(
                     Finding(message, _normalise(where), spec, severity, exchange, frame)
                 )
-            group.add(exchange, seen_in)
+            group.add(exchange, seen_in, operation, getattr(self._where, "scenario", None))
         if self.stop_at_first_failure and severity == "error":
             self.target.interrupted = True
+
+    @contextlib.contextmanager
+    def scenario(self, name: str) -> Iterator[None]:
+        """Findings made in this thread meanwhile are the scenario's (its line on the terminal)."""
+        self._where.scenario = name
+        try:
+            yield
+        finally:
+            self._where.scenario = None
+
+    def failed_in(self, scenario: str) -> list[str]:
+        """The checks an error finding was made for while `scenario` ran, whatever their scenario."""
+        with self._lock:
+            return sorted(
+                check
+                for check, groups in self._groups.items()
+                if any(key[3] == "error" and scenario in group.scenarios for key, group in groups.items())
+            )
 
     def failing_checks(self) -> set[str]:
         """The checks with an error finding so far (cheap: for the progress status)."""
@@ -324,7 +469,7 @@ class Context:
         return out
 
     def stream_report(self, response: Response) -> StreamReport:
-        report = validate_stream_bytes(response.content, keep_snapshots=True)
+        report = validate_stream_bytes(response.content, keep_snapshots=True, cut=response.cut)
         for name, count in report.events.items():
             self.events[name] += count
         return report
@@ -350,9 +495,18 @@ class Context:
         response: Response | None = None,
         where: str = "",
         severity: Severity = Severity.ERROR,
+        *,
+        evidence: bool = True,
     ) -> bool:
-        """Record that `check` judged something and, when `ok` is false, a finding with its evidence."""
-        self.judged(check, self._operation_of(response))
+        """Record that `check` judged something and, when `ok` is false, a finding with its evidence.
+        `evidence=False`: a failure counts, but a success here is not what the check needs to pass
+        (say, a one-item list for a pagination rule). An answer that broke off is judged by
+        RESP-WHOLE-001 or STREAM-END-001 alone: nothing else is built on what it did not say."""
+        if response is not None and response.cut is not None:
+            self.cannot((check,), f"the answer it needed broke off ({response.cut})")
+            return False
+        if evidence:
+            self.judged(check, self._operation_of(response))
         if not ok:
             self.add_finding(
                 check, message, where, severity=severity.value, exchange=response.exchange if response else None

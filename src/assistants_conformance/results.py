@@ -71,6 +71,11 @@ class Finding:
     # The same finding (check, rule, normalised place) seen `count` times; up to three exchanges shown.
     count: int = 1
     examples: tuple[int, ...] = ()
+    # Every operation whose answers showed it, and its rule and place with ids and numbers
+    # normalised: together with the check and `where`, what a baseline entry matches (baseline.py).
+    operations: tuple[str, ...] = ()
+    kind: str = ""
+    accepted: str | None = None  # the baseline entry's reason, when the gate accepts this finding
 
 
 @dataclass(frozen=True, slots=True)

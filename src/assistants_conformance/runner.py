@@ -111,6 +111,7 @@ def run(options: Options) -> RunResult:
     try:
         say = options.progress.line if options.progress is not None else None
         probe = preflight(target, say=say, notes=ctx.notes)
+        control(ctx)
         if options.sweep:
             swept = _sweep(ctx, options.sweep_age, say)
         if probe.status >= 500 and probe.status != 503:
@@ -140,8 +141,12 @@ def run(options: Options) -> RunResult:
         resources = _clean_up(ctx)
         resources["swept"] = swept
         target.close()
-    found = ctx.findings  # built once: each check's grouped findings
-    checks = tuple(_result(ctx, check_id, options.profile, found) for check_id in CATALOGUE if check_id in wanted)
+    unserved = ctx.not_served()
+    _report_unserved(ctx, unserved)
+    found = _without_unserved(ctx.findings, unserved)  # built once: each check's grouped findings
+    checks = tuple(
+        _result(ctx, check_id, options.profile, found, unserved) for check_id in CATALOGUE if check_id in wanted
+    )
     checks, exchanges = _evidence_only(checks, target.exchanges)
     verdict, reason = verdict_of(checks, incomplete)
     return RunResult(
@@ -169,21 +174,23 @@ def run(options: Options) -> RunResult:
 
 
 def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | None:
-    """Run one scenario; returns why the run is incomplete, if it became so."""
+    """Run one scenario; returns why the run is incomplete, if it became so. A request that got
+    no answer stops the scenario (RESP-WHOLE-001 said so); what it judged until then stands, and
+    its checks that judged nothing are not exercised, with the reason."""
     target = ctx.target
     began, used = time.monotonic(), target.used
     note = "ok"
     if options.progress is not None:
         options.progress.update(scenario.name, target.used, len(ctx.failing_checks()))
     try:
-        scenario.run(ctx)
+        with ctx.scenario(scenario.name):
+            scenario.run(ctx)
     except BudgetExhausted as exc:
         note = f"incomplete: {exc}"
         return str(exc)
     except TargetUnreachable as exc:
-        note = f"errored: {exc}"
-        for check in scenario.checks:
-            ctx.errored.setdefault(check, f"scenario {scenario.name}: {exc}")
+        note = f"stopped: {exc}"
+        ctx.cannot(scenario.checks, f"the {scenario.name} scenario stopped when a request got no answer ({exc})")
     except Exception as exc:  # a tool bug must not hide the rest of the run
         note = f"errored: {exc.__class__.__name__}"
         for check in scenario.checks:
@@ -191,16 +198,22 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
                 check, f"scenario {scenario.name} stopped: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
             )
     finally:
-        if note == "ok":  # the line says failed when a check of this scenario failed
-            findings = ctx.findings
-            failing = [c for c in scenario.checks if any(f.severity == "error" for f in findings.get(c, ()))]
-            note = f"failed: {', '.join(failing)}" if failing else note
+        failing = ctx.failed_in(scenario.name)  # every check a finding was made for here, not only its own
+        if failing and note == "ok":
+            note = f"failed: {listed(failing, 4)}"
+        elif failing:
+            note += f"; failed: {listed(failing, 4)}"
         if options.progress is not None:
             options.progress.line(
                 f"  {scenario.name:<18} {printable(note[:90]):<12} {target.used - used:>5} requests "
                 f"{time.monotonic() - began:6.1f} s"
             )
     return None
+
+
+def listed(ids: list[str], most: int = 8) -> str:
+    """`A, B, C and 4 more`: every one when they are few, the first ones and a count otherwise."""
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
 def preflight(target: Target, *, say: Callable[[str], None] | None = None, notes: list[str] | None = None) -> Response:
@@ -231,6 +244,11 @@ def preflight(target: Target, *, say: Callable[[str], None] | None = None, notes
             f"no Assistants API found at {given}: GET /assistants answered 404 (tried {', '.join(tried)}); "
             "give the URL the API is mounted at, e.g. https://host/v1"
         )
+    if probe.cut is not None:
+        raise TargetUnusable(
+            f"GET {target.base_url}/assistants answered {probe.status}, but the answer never came whole ({probe.cut}); "
+            "no check can be judged on answers that cannot be read"
+        )
     if probe.status in (401, 403):
         which = "no API key was given" if not target.api_key else "the target refused the API key"
         raise TargetUnusable(
@@ -239,6 +257,42 @@ def preflight(target: Target, *, say: Callable[[str], None] | None = None, notes
             f"{'' if target.auth_header == 'Authorization' else f' and sent as {target.auth_header}'})"
         )
     return probe
+
+
+def control(ctx: Context) -> None:
+    """One ordinary createAssistant with the configured model, before any probe: a server that
+    refuses the model ends the run here (exit 3), in one sentence naming the model, what the
+    server said and --model, so that no limit or lifecycle check is built on that refusal. A
+    refusal for another reason is noted; the checks that need a create then say so."""
+    made = ctx.call("POST", "/assistants", json_body={"model": ctx.model, "metadata": ctx.tag})
+    ctx.control = made
+    if made.ok:
+        ctx.track(made, "assistant")
+        return
+    refused = _model_refused(made, ctx.model)
+    if refused is not None:
+        raise TargetUnusable(refused)
+    ctx.notes.append(
+        printable(f"preflight: an ordinary createAssistant (model {ctx.model!r}) answered HTTP {made.status}")
+    )
+
+
+def _model_refused(response: Response, model: str) -> str | None:
+    """The sentence for a create refused because of its model: a 4xx naming `model` as the param,
+    or saying "model" at all (the request sent only a model and metadata), else None."""
+    if not 400 <= response.status < 500 or response.status in (401, 403, 408, 429):
+        return None
+    body = response.object()
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    said = error.get("message") or body.get("detail") or body.get("message")
+    text = said if isinstance(said, str) else response.content[:300].decode("utf-8", "replace")
+    if error.get("param") != "model" and "model" not in text.lower():
+        return None
+    return printable(
+        f"the server refused the model {model!r}: createAssistant answered HTTP {response.status}"
+        + (f" saying {text.strip()[:300]!r}" if text.strip() else "")
+        + "; name a model it serves with --model (or `model` under [run] in --profile)"
+    )
 
 
 _TAG_TIME = re.compile(r"^conf_(\d{9,11})_")
@@ -279,40 +333,149 @@ def _sweep(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> l
 
 
 def _clean_up(ctx: Context) -> dict[str, Any]:
-    """Delete what the run created, newest first, then read each back: the figures in the report
-    are what the target says, and every object still there is listed with why."""
+    """Delete what the run created, newest first, then read each back: "deleted" means a delete
+    answered 2xx (or the object was gone already) and a read-back answered 404 on an operation
+    that answers other reads; every object still there, or not provably gone, is listed with why.
+    Then the assistants list is searched for this run's tag: creates that answered 5xx, or that
+    the run could not name, may have stored one."""
     created = list(dict.fromkeys(path for _, path in ctx.created))
     left: list[str] = []
     unverified: list[str] = []
     deleted = 0
     target = ctx.target
     target.interrupted = False
-    target.budget = target.used + 2 * len(created) + 50  # cleaning up is always allowed
+    target.budget = target.used + 2 * len(created) + 80  # cleaning up is always allowed
     target.deadline = time.monotonic() + 120
+    unserved = ctx.not_served()
     for path in reversed(created):
+        remove, read = _operation(ctx, "DELETE", path), _operation(ctx, "GET", path)
         try:
+            if not ctx.answers[read].served and path not in ctx.deleted:
+                # A read-back 404 proves a delete only where reads answer objects: shown once per kind.
+                before = target.request("GET", path)
+                if before.ok:
+                    ctx.answers[read].served += 1
             if path not in ctx.deleted:
                 response = target.request("DELETE", path)
-                if not (response.ok or response.status == 404):
-                    left.append(f"{path}: DELETE answered {response.status}")
+                gone_before = response.status == 404 and not ctx.is_live(path)
+                if not (response.ok or gone_before):
+                    served = remove not in unserved and response.status not in (405, 501)
+                    left.append(
+                        f"{path}: {remove} answered {response.status}"
+                        + ("" if served else f": the server does not serve {remove}")
+                    )
                     continue
             check = target.request("GET", path)
         except (TargetUnreachable, BudgetExhausted) as exc:
             left.append(f"{path}: {exc}")
             continue
-        if check.status in (404, 410):
+        if check.ok:
+            left.append(f"{path}: still answers {check.status} after {remove}")
+        elif check.status in (404, 410) and ctx.answers[read].served:
             deleted += 1
             ctx.deleted.add(path)
-        elif check.ok:
-            left.append(f"{path}: still answers {check.status} after DELETE")
+        elif check.status in (404, 410):
+            unverified.append(
+                f"{path}: {remove} was accepted, but {read} never answered an object in this run, so its "
+                f"{check.status} proves nothing"
+            )
         else:  # the DELETE was accepted, but the read-back proves nothing either way
-            unverified.append(f"{path}: DELETE accepted, but reading it back answered {check.status}, not 404")
+            unverified.append(f"{path}: {remove} was accepted, but reading it back answered {check.status}, not 404")
+    found = _tagged_assistants(ctx, set(created))
+    for path in found:
+        try:
+            response = target.request("DELETE", path)
+        except (TargetUnreachable, BudgetExhausted) as exc:
+            left.append(f"{path} (found by its tag): {exc}")
+            continue
+        if response.ok:
+            deleted += 1
+        else:
+            left.append(f"{path} (found by its tag): deleteAssistant answered {response.status}")
+    may_remain = [
+        f"{operation} answered 5xx {count} time(s): the server may have stored "
+        + (
+            "an object (none carrying this run's tag was found)"
+            if operation == "createAssistant"
+            else "an object, which no list can show (only assistants can be listed)"
+        )
+        for operation, count in sorted(ctx.failed_creates.items())
+    ]
     return {
-        "created": len(created),
+        "created": len(created) + len(found),
         "deleted": deleted,
         "leaked": left,
         "unverified": unverified,
+        "found_by_tag": found,
+        "may_remain": may_remain,
         "tag": {TAG: ctx.run_id},
+    }
+
+
+def _operation(ctx: Context, method: str, path: str) -> str:
+    found = ctx.router.match(method, ctx.target.base_url + path)
+    return found.operation.operation_id if found else f"{method} {path}"
+
+
+def _tagged_assistants(ctx: Context, known: set[str]) -> list[str]:
+    """Assistants carrying this run's tag that the run does not know of (a create answered 5xx
+    yet stored it, or answered an id no path can be built from): at most 10 pages are read."""
+    if not ctx.answers["listAssistants"].served:
+        return []
+    found: list[str] = []
+    after: str | None = None
+    for _ in range(10):
+        try:
+            page = ctx.target.request(
+                "GET", "/assistants", params={"limit": 100, **({"after": after} if after else {})}
+            )
+        except (TargetUnreachable, BudgetExhausted):
+            break
+        for item in page.items():
+            metadata = item.get("metadata")
+            if isinstance(metadata, dict) and metadata.get(TAG) == ctx.run_id and isinstance(item.get("id"), str):
+                path = f"/assistants/{quote(item['id'], safe='')}"
+                if path not in known and path not in found:
+                    found.append(path)
+        ids = page.ids()
+        if not page.object().get("has_more") or not ids or not isinstance(ids[-1], str):
+            break
+        after = ids[-1]
+    return found
+
+
+def _report_unserved(ctx: Context, unserved: dict[str, Any]) -> None:
+    """RESP-ROUTE-002: one finding per operation the server does not serve, with an example; its
+    evidence is every operation that answered as served."""
+    for operation, answers in ctx.answers.items():
+        if answers.served:
+            ctx.judged("RESP-ROUTE-002", operation)
+    for operation, answers in unserved.items():
+        statuses = ", ".join(
+            f"{status} ({count} time{'s' if count > 1 else ''})" for status, count in sorted(answers.statuses.items())
+        )
+        ctx.add_finding(
+            "RESP-ROUTE-002",
+            f"the server does not serve {operation}: it answered {statuses}, and no answer showed it served",
+            operation,
+            "#/paths",
+            exchange=answers.example,
+            operation=operation,
+        )
+
+
+def _without_unserved(found: dict[str, list[Finding]], unserved: dict[str, Any]) -> dict[str, list[Finding]]:
+    """A finding seen only in answers of operations the server does not serve is that one fact
+    (RESP-ROUTE-002), not a failure of every check that met those answers."""
+    if not unserved:
+        return found
+    return {
+        check: [
+            f
+            for f in findings
+            if check == "RESP-ROUTE-002" or not (f.operations and set(f.operations) <= set(unserved))
+        ]
+        for check, findings in found.items()
     }
 
 
@@ -342,10 +505,17 @@ def _evidence_only(
     return kept, tuple(exchanges[i] for i in used)
 
 
-def _result(ctx: Context, check_id: str, profile: Profile, found: dict[str, list[Finding]]) -> CheckResult:
+def _result(
+    ctx: Context, check_id: str, profile: Profile, found: dict[str, list[Finding]], unserved: dict[str, Any]
+) -> CheckResult:
+    """The outcome of one check, from what the run recorded. Findings decide first: a check that
+    failed stays failed whatever else went wrong (a tool error is then its reason). Evidence from
+    answers of operations the server does not serve counts for nothing, and a check that needs such
+    an operation is not exercised, with that reason."""
     check = CATALOGUE[check_id]
     findings = tuple(found.get(check_id, ()))
-    evidence = dict(sorted(ctx.evidence.get(check_id, {}).items()))
+    judged = ctx.evidence.get(check_id, {})
+    evidence = dict(sorted((op, n) for op, n in judged.items() if check_id == "RESP-ROUTE-002" or op not in unserved))
     base = {
         "id": check.id,
         "level": check.level.value,
@@ -355,12 +525,19 @@ def _result(ctx: Context, check_id: str, profile: Profile, found: dict[str, list
     }
     if not profile.allows(check_id) and not findings:
         return CheckResult(**base, outcome=Outcome.SKIPPED, reason=profile.missing(check_id))
-    if check_id in ctx.errored:
-        return CheckResult(**base, outcome=Outcome.ERRORED, findings=findings, reason=ctx.errored[check_id])
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         outcome = Outcome.FAILED if check.level is Level.MUST else Outcome.WARNED
-        return CheckResult(**base, outcome=outcome, findings=findings)
+        return CheckResult(**base, outcome=outcome, findings=findings, reason=ctx.errored.get(check_id, ""))
+    if check_id in ctx.errored:
+        return CheckResult(**base, outcome=Outcome.ERRORED, findings=findings, reason=ctx.errored[check_id])
+    missing = [op for op in check.needs if op in unserved]
+    if missing:
+        return CheckResult(
+            **base,
+            outcome=Outcome.SKIPPED,
+            reason=NOT_EXERCISED + f"the server does not serve {listed(missing, 3)}",
+        )
     if findings:
         return CheckResult(**base, outcome=Outcome.WARNED, findings=findings)
     if evidence:
@@ -385,12 +562,12 @@ def verdict_of(checks: tuple[CheckResult, ...], incomplete: list[str]) -> tuple[
     unexercised = [c.id for c in checks if owed(c)]
     if failed:
         extra = f"; the run was also incomplete ({'; '.join(incomplete)})" if incomplete else ""
-        return Verdict.NON_CONFORMANT, f"{len(failed)} MUST check(s) failed: {', '.join(failed[:8])}{extra}"
+        return Verdict.NON_CONFORMANT, f"{len(failed)} MUST check(s) failed: {listed(failed)}{extra}"
     if incomplete or errored or unexercised:
         why = list(incomplete)
         if errored:
-            why.append(f"{len(errored)} check(s) could not run: {', '.join(errored[:8])}")
+            why.append(f"{len(errored)} check(s) could not run: {listed(errored)}")
         if unexercised:
-            why.append(f"{len(unexercised)} MUST check(s) never exercised: {', '.join(unexercised[:8])}")
+            why.append(f"{len(unexercised)} MUST check(s) never exercised: {listed(unexercised)}")
         return Verdict.INCOMPLETE, "; ".join(why)
     return Verdict.CONFORMANT, "every selected MUST check passed on evidence"

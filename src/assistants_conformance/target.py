@@ -76,6 +76,9 @@ class Response:
     headers: httpx.Headers
     content: bytes
     exchange: int  # index of the recorded exchange
+    # Why the body is incomplete, when the answer began but did not end (the connection dropped,
+    # the chunked body broke off, the deadline passed): what arrived is here, and judged as such.
+    cut: str | None = None
 
     def json(self) -> Any:
         try:
@@ -258,12 +261,16 @@ class Target:
             self.used += 1
             began = time.monotonic()
             try:
-                status, got, content = self._send_twice_if_dropped(_Outgoing(method, url, sent, body, params, on_chunk))
+                status, got, content, cut = self._send_twice_if_dropped(
+                    _Outgoing(method, url, sent, body, params, on_chunk)
+                )
             except httpx.HTTPError as exc:
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)
                 raise TargetUnreachable(f"{method} {self.scrub(url)}: {message}") from exc
-            index = self._record(method, str(httpx.URL(url, params=params)), sent, body, status, got, content, began)
+            index = self._record(
+                method, str(httpx.URL(url, params=params)), sent, body, status, got, content, began, error=cut
+            )
             if self.on_exchange is not None:
                 self.on_exchange(method, status, content, got, url)
             if status == 429 and attempt < self.retries_429:
@@ -275,10 +282,10 @@ class Target:
                 if self.rate_limited >= MAX_RATE_LIMITED:
                     raise BudgetExhausted(f"the target kept answering 429 ({self.rate_limited} requests gave up)")
                 raise RateLimited(f"{method} {self.scrub(url)} stayed rate limited after {self.retries_429} retries")
-            return Response(status, got, content, index)
+            return Response(status, got, content, index, cut)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _send_twice_if_dropped(self, out: _Outgoing) -> tuple[int, httpx.Headers, bytes]:
+    def _send_twice_if_dropped(self, out: _Outgoing) -> tuple[int, httpx.Headers, bytes, str | None]:
         """A connection the server closed as we reused it fails before any byte of an answer: that
         is no answer, so the request is sent once more, on a fresh connection. A second such
         failure is the target's, raised as the httpx error it was."""
@@ -291,8 +298,12 @@ class Target:
         except _Dropped as dropped:
             raise dropped.error from None
 
-    def _send(self, out: _Outgoing) -> tuple[int, httpx.Headers, bytes]:
-        deadline = time.monotonic() + self.timeout
+    def _send(self, out: _Outgoing) -> tuple[int, httpx.Headers, bytes, str | None]:
+        """Status, headers, the body, and why the body is incomplete (None when it ended as it
+        should). Once an answer has begun, whatever ends it early is the answer's: its bytes so
+        far are returned with the reason, never turned into "no answer"."""
+        began = time.monotonic()
+        deadline = began + self.timeout
         with contextlib.ExitStack() as stack:
             try:
                 response = stack.enter_context(
@@ -304,16 +315,24 @@ class Target:
                 raise _Dropped(exc) from exc
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > self.max_body:
-                    raise httpx.ReadError(f"the response exceeded {self.max_body:,} bytes; reading stopped")
-                if out.on_chunk is not None:
-                    out.on_chunk(chunk)
-                if time.monotonic() > deadline:
-                    raise httpx.ReadTimeout(f"the response did not finish within {self.timeout:g} s")
-            return response.status_code, response.headers, b"".join(chunks)
+            cut: str | None = None
+            try:
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > self.max_body:
+                        cut = f"the answer exceeded {self.max_body:,} bytes, the most this tool reads of one answer"
+                        break
+                    if out.on_chunk is not None:
+                        out.on_chunk(chunk)
+                    if time.monotonic() > deadline:
+                        cut = f"the answer did not finish within {self.timeout:g} s (--timeout)"
+                        break
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                cut = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'the connection broke'}"
+            if cut is not None:
+                cut += f"; reading stopped after {size:,} bytes and {time.monotonic() - began:.1f} s"
+            return response.status_code, response.headers, b"".join(chunks), cut
 
 
 @dataclass(frozen=True)

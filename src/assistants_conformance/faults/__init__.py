@@ -5,6 +5,28 @@ failing report looks like (`assistants-conformance serve --fault NAME`).
 """
 
 from assistants_conformance.faults.catalogue import FAULTS, FaultSpec
-from assistants_conformance.faults.middleware import Fault, FaultyApp, Req, Res, answer, error, set_json, set_json_body
+from assistants_conformance.faults.middleware import (
+    CutConnection,
+    Fault,
+    FaultyApp,
+    Req,
+    Res,
+    answer,
+    error,
+    set_json,
+    set_json_body,
+)
 
-__all__ = ["FAULTS", "Fault", "FaultSpec", "FaultyApp", "Req", "Res", "answer", "error", "set_json", "set_json_body"]
+__all__ = [
+    "FAULTS",
+    "CutConnection",
+    "Fault",
+    "FaultSpec",
+    "FaultyApp",
+    "Req",
+    "Res",
+    "answer",
+    "error",
+    "set_json",
+    "set_json_body",
+]

@@ -116,9 +116,11 @@ def _null_tools(key: str) -> Fault:
 
 @fault(
     "legacy-v1-assistant",
-    "Assistants in the v1 shape: `file_ids` and a `retrieval` tool instead of `file_search`.",
+    "Assistants in the v1 shape: a leftover `file_ids`, and a `retrieval` tool instead of `file_search` "
+    "(the suite sends no file_search tool, so what it meets is the v1 field, which v2 clients ignore).",
     "schema",
-    {"RESP-SCHEMA-001"},
+    set(),
+    warns={"RESP-V1-001"},
 )
 def _legacy_v1(key: str) -> Fault:
     def change(assistant: dict[str, Any]) -> None:
@@ -1162,7 +1164,7 @@ def _message_delete_noop(key: str) -> Fault:
     "message-modify-unimplemented",
     "modifyMessage is not implemented and answers 404 for every message.",
     "threads",
-    {"THREAD-001"},
+    {"RESP-ROUTE-002"},
 )
 def _message_modify_404(key: str) -> Fault:
     def refuse(req: Req) -> Res | None:
@@ -1187,3 +1189,60 @@ def _thread_modify_404(key: str) -> Fault:
         return None
 
     return before(refuse)(key)
+
+
+@fault(
+    "message-delete-not-routed",
+    "deleteMessage has no route: every DELETE of a message answers 405 Method Not Allowed, a web "
+    "framework's default (seen on a Node middleware).",
+    "threads",
+    {"RESP-ROUTE-002"},
+)
+def _message_delete_405(key: str) -> Fault:
+    def refuse(req: Req) -> Res | None:
+        if req.method == "DELETE" and MESSAGE.match(req.path):
+            return Res(405, {"content-type": "text/plain", "allow": "GET, POST"}, b"Method Not Allowed")
+        return None
+
+    return before(refuse)(key)
+
+
+@fault(
+    "large-answers-cut",
+    "A proxy with a 64 KiB buffer drops the connection partway through any larger JSON answer.",
+    "responses",
+    {"RESP-WHOLE-001"},
+)
+def _large_answers_cut(key: str) -> Fault:
+    def cut(req: Req, res: Res) -> None:
+        if len(res.body) > 65_536:
+            res.cut_after = 65_536
+
+    return after(cut)(key)
+
+
+@fault(
+    "usage-null-when-done",
+    "Runs and run steps keep `usage: null` after they end: the server never counts tokens.",
+    "runs",
+    set(),
+    warns={"RUN-USAGE-001"},
+)
+def _usage_never_reported(key: str) -> Fault:
+    def forget(item: dict[str, Any]) -> None:
+        item["usage"] = None
+
+    def rewrite(req: Req, res: Res) -> None:
+        if res.headers.get("content-type", "").startswith("text/event-stream"):
+            frames = sse.parse(res.body)
+            for frame in frames:
+                data = frame.json() if (frame.event or "").startswith("thread.run.") else None
+                if isinstance(data, dict) and "usage" in data:
+                    data["usage"] = None
+                    frame.set_json(data)
+            res.body = sse.serialise(frames)
+            return
+        rewrite_objects(res, "thread.run", forget)
+        rewrite_objects(res, "thread.run.step", forget)
+
+    return after(rewrite)(key)

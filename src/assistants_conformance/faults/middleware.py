@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,6 +45,29 @@ class Res(_JsonBody):
     status: int
     headers: dict[str, str]
     body: bytes
+    # Set by a fault: send this many bytes of the body, then drop the connection mid-answer.
+    cut_after: int | None = None
+
+
+class CutConnection(Exception):
+    """Raised by a frame editor to drop the connection mid-stream, after sending `sent`: the
+    server (uvicorn) then closes the socket with the answer unfinished, as a crashed worker does."""
+
+    def __init__(self, sent: bytes = b"") -> None:
+        super().__init__("the fault cut the connection")
+        self.sent = sent
+
+
+class _QuietCuts(logging.Filter):
+    """The server and uvicorn log an error when an answer is abandoned; a cut the fault made is none
+    (it passes through the wrapped app, whose own error handler sees it too)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], CutConnection))
+
+
+for _logger in ("uvicorn.error", "assistants_conformance.reference"):
+    logging.getLogger(_logger).addFilter(_QuietCuts())
 
 
 class FrameEditor(Protocol):
@@ -126,6 +150,9 @@ class FaultyApp:
                 "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in res.headers.items()],
             }
         )
+        if res.cut_after is not None and res.cut_after < len(res.body):
+            await send({"type": "http.response.body", "body": res.body[: res.cut_after], "more_body": True})
+            raise CutConnection()
         await send({"type": "http.response.body", "body": res.body})
 
     def _inner(self, scope: Scope, req: Req, *, untouched: bool) -> Scope:
@@ -179,7 +206,12 @@ class _Relay:
                     self.held.headers.pop("transfer-encoding", None)
                 return
             if self._editor is not None:
-                message = {**message, "body": self._edit(message.get("body", b""), last=not message.get("more_body"))}
+                try:
+                    edited = self._edit(message.get("body", b""), last=not message.get("more_body"))
+                except CutConnection as cut:
+                    await self._send({"type": "http.response.body", "body": cut.sent, "more_body": True})
+                    raise
+                message = {**message, "body": edited}
             await self._send(message)
         else:
             await self._send(message)
@@ -190,7 +222,10 @@ class _Relay:
         out = []
         while (cut := self._pending.find(b"\n\n")) >= 0:
             raw, self._pending = self._pending[: cut + 2], self._pending[cut + 2 :]
-            out.append(self._editor.feed(raw))
+            try:
+                out.append(self._editor.feed(raw))
+            except CutConnection as dropped:  # what this chunk's earlier frames became goes out first
+                raise CutConnection(b"".join(out) + dropped.sent) from None
         if last:
             if self._pending:  # a last frame without its blank line: the server's bytes, as sent
                 out.append(self._editor.feed(self._pending))

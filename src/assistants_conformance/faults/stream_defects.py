@@ -11,12 +11,12 @@ from assistants_conformance.faults.catalogue import (
     fault,
     on_streams,
 )
-from assistants_conformance.faults.middleware import Fault, Req
+from assistants_conformance.faults.middleware import CutConnection, Fault, Req
 from assistants_conformance.faults.sse import Frame
 
 
 # ----------------------------------------------------------------------------- event streams: framing
-@fault("done-missing", "The stream ends without the `done` event.", "sse", {"STREAM-DONE-001"})
+@fault("done-missing", "The stream ends without the `done` event.", "sse", {"STREAM-END-001"})
 def _done_missing(key: str) -> Fault:
     return on_streams(lambda req, frames: [f for f in frames if f.event != "done"])(key)
 
@@ -94,7 +94,7 @@ def _invalid_utf8(key: str) -> Fault:
     "stream-ends-mid-frame",
     "The last frame is not terminated by a blank line.",
     "sse",
-    {"SSE-EOF-001", "STREAM-DONE-001"},
+    {"SSE-EOF-001", "STREAM-END-001"},
 )
 def _ends_mid_frame(key: str) -> Fault:
     return on_streams(lambda req, frames: sse.serialise(frames)[:-1])(key)
@@ -374,3 +374,28 @@ def _event_off_schema(key: str) -> Fault:
             frames[at].set_json(data)
 
     return on_streams(edit)(key)
+
+
+class _DropOnCancel:
+    """Passes a run's stream on frame by frame until the run is cancelled, then drops the
+    connection halfway through that frame, as a worker killed by the cancel does."""
+
+    def feed(self, raw: bytes) -> bytes:
+        if raw.startswith(b"event: thread.run.cancelling"):
+            raise CutConnection(raw[: len(raw) // 2])
+        return raw
+
+    def end(self) -> bytes:
+        return b""
+
+
+@fault(
+    "stream-dropped-on-cancel",
+    "Cancelling a run while it streams drops the stream's connection mid-chunk instead of ending it with "
+    "`thread.run.cancelled` and `done` (seen on a FastAPI + Celery clone).",
+    "sse",
+    {"STREAM-END-001"},
+    warns={"RUN-CANCEL-002"},
+)
+def _dropped_on_cancel(key: str) -> Fault:
+    return Fault("", frames=lambda req: _DropOnCancel())

@@ -326,7 +326,12 @@ class RunEngine:
             state.message.update(status="incomplete", incomplete_at=when, incomplete_details={"reason": "run_failed"})
             self._emit(state, "thread.message.incomplete", state.message)
         if state.step is not None:
-            state.step.update(status="failed", failed_at=when, last_error={"code": "server_error", "message": message})
+            state.step.update(
+                status="failed",
+                failed_at=when,
+                last_error={"code": "server_error", "message": message},
+                usage=objects.usage(0, 0),  # reported once the step ends (RUN-USAGE-001)
+            )
             self._emit(state, "thread.run.step.failed", state.step)
         run.update(
             status="failed",
@@ -348,7 +353,7 @@ class RunEngine:
             )
             self._emit(state, "thread.message.incomplete", state.message)
         if state.step is not None:
-            state.step.update(status="cancelled", cancelled_at=when)
+            state.step.update(status="cancelled", cancelled_at=when, usage=objects.usage(0, 0))
             self._emit(state, "thread.run.step.cancelled", state.step)
         run.update(
             status="cancelled",

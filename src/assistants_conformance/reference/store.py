@@ -150,12 +150,14 @@ class Store:
         with self._db:
             self._db.execute("BEGIN")
             runs = self._db.execute(
-                "UPDATE objects SET body = json_set(body, '$.status', 'expired', '$.required_action', json('null')) "
+                "UPDATE objects SET body = json_set(body, '$.status', 'expired', '$.required_action', json('null'), "
+                "'$.usage', json_object('prompt_tokens', 0, 'completion_tokens', 0, 'total_tokens', 0)) "
                 "WHERE kind = 'run' AND json_extract(body, '$.status') IN "
                 "('queued', 'in_progress', 'requires_action', 'cancelling')"
             ).rowcount
             self._db.execute(
-                "UPDATE objects SET body = json_set(body, '$.status', 'expired', '$.expired_at', ?) "
+                "UPDATE objects SET body = json_set(body, '$.status', 'expired', '$.expired_at', ?, "
+                "'$.usage', json_object('prompt_tokens', 0, 'completion_tokens', 0, 'total_tokens', 0)) "
                 "WHERE kind = 'step' AND json_extract(body, '$.status') = 'in_progress'",
                 (now,),
             )

@@ -12,10 +12,11 @@ import itertools
 import time
 from typing import Any
 
-from assistants_conformance.context import Context
+from assistants_conformance.checks.catalogue import judged_in
+from assistants_conformance.context import Context, shown
 
 ITEMS = 5
-CHECKS = ("PAGE-001", "PAGE-002", "PAGE-003", "PAGE-004", "PAGE-005", "PAGE-006")
+CHECKS = judged_in("pagination")
 
 
 def run(ctx: Context) -> None:
@@ -84,11 +85,15 @@ def _judge_order(ctx: Context, response: Any, items: list[dict[str, Any]], order
         return  # RESP-SCHEMA-001 reports a missing or non-numeric created_at; PAGE-001 a short list
     pairs = list(itertools.pairwise(stamps))
     sorted_ok = all(a <= b for a, b in pairs) if order == "asc" else all(a >= b for a, b in pairs)
+    distinct = len(set(stamps)) >= 2  # one item, or one second for all: no order to judge
+    if not distinct:
+        ctx.cannot(("PAGE-006",), f"{where} listed {len(items)} item(s) sharing one created_at: no order to judge")
     ctx.expect(
         "PAGE-006",
         sorted_ok,
         f"{where} lists created_at {[int(s) for s in stamps if s is not None]}, not sorted {order}",
         response,
+        evidence=distinct,
     )
     texts = [_text(i) for i in items]
     position = {text: n for n, text in enumerate(made)}
@@ -107,6 +112,7 @@ def _judge_order(ctx: Context, response: Any, items: list[dict[str, Any]], order
         if misplaced
         else "",
         response,
+        evidence=distinct,
     )
     if len(set(stamps)) < len(stamps) and not any("share a created_at" in n for n in ctx.notes):
         ctx.notes.append(
@@ -116,7 +122,10 @@ def _judge_order(ctx: Context, response: Any, items: list[dict[str, Any]], order
 
 
 def walk(ctx: Context, url: str, order: str, limit: int, expected: list[Any]) -> None:
-    """Walk `url` with `after` at page size `limit`; `expected` is the server's own full listing."""
+    """Walk `url` with `after` at page size `limit`; `expected` is the server's own full listing.
+    Only a walk over two items or more with a next page to reach is evidence for the walk's rules
+    (a one-page walk of a short list cannot show a cursor or has_more wrong); any walk can fail them."""
+    paged = len(expected) >= 2 and limit < len(expected)
     seen: list[Any] = []
     after = None
     for _ in range(len(expected) + 2):
@@ -124,14 +133,23 @@ def walk(ctx: Context, url: str, order: str, limit: int, expected: list[Any]) ->
         response = ctx.call("GET", url, params=params)
         body = response.object()
         ids = response.ids()
-        where = f"order={order} limit={limit} after={after}"
+        where = f"order={order} limit={limit} after={after or '(none)'}"
         ctx.expect(
             "PAGE-002",
             body.get("first_id") == (ids[0] if ids else None) and body.get("last_id") == (ids[-1] if ids else None),
-            f"{where}: first_id/last_id {body.get('first_id')}/{body.get('last_id')} do not match the page",
+            f"{where}: first_id {shown(body.get('first_id'))} and last_id {shown(body.get('last_id'))} are not the "
+            f"ids of the page's first and last items ({shown(ids[0] if ids else None)}, "
+            f"{shown(ids[-1] if ids else None)})",
             response,
+            evidence=bool(ids),
         )
-        ctx.expect("PAGE-001", len(ids) <= limit, f"{where}: {len(ids)} items on a page of limit {limit}", response)
+        ctx.expect(
+            "PAGE-001",
+            len(ids) <= limit,
+            f"{where}: {len(ids)} items on a page of limit {limit}",
+            response,
+            evidence=paged,
+        )
         seen += ids
         # Judge has_more by where this page ends in the true list, so that a cursor bug is
         # reported once (PAGE-001) rather than again as a has_more bug.
@@ -140,8 +158,9 @@ def walk(ctx: Context, url: str, order: str, limit: int, expected: list[Any]) ->
         ctx.expect(
             "PAGE-003",
             body.get("has_more") is (remaining > 0),
-            f"{where}: has_more is {body.get('has_more')} with {max(remaining, 0)} items still to come",
+            f"{where}: has_more is {shown(body.get('has_more'))} with {max(remaining, 0)} items still to come",
             response,
+            evidence=paged,
         )
         if not body.get("has_more") or not ids or not isinstance(ids[-1], str):
             break
@@ -151,6 +170,7 @@ def walk(ctx: Context, url: str, order: str, limit: int, expected: list[Any]) ->
         seen == expected,
         f"order={order} limit={limit}: walking with `after` gave {len(seen)} items "
         f"({len(set(map(str, seen)))} distinct) instead of the {len(expected)} of the full listing, in its order",
+        evidence=paged,
     )
 
 
@@ -192,14 +212,17 @@ def _assistants(ctx: Context) -> None:
             ctx.expect(
                 "PAGE-002",
                 body.get("first_id") == (ids[0] if ids else None) and body.get("last_id") == (ids[-1] if ids else None),
-                f"assistants limit={limit}: first_id/last_id do not match the page",
+                f"assistants limit={limit}: first_id {shown(body.get('first_id'))} and last_id "
+                f"{shown(body.get('last_id'))} are not the ids of the page's first and last items",
                 response,
+                evidence=bool(ids),
             )
             ctx.expect(
                 "PAGE-003",
                 not (len(ids) < limit and body.get("has_more")),
                 f"assistants limit={limit}: a short page ({len(ids)}) says has_more",
                 response,
+                evidence=False,  # a short page without has_more shows nothing of a next page
             )
             seen += [i for i in ids if i in ours]
             if len(seen) >= ITEMS or not body.get("has_more") or not ids or not isinstance(ids[-1], str):

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from assistants_conformance.checks.catalogue import judged_in
+
 if TYPE_CHECKING:
     from assistants_conformance.context import Context
 
-CHECKS = ("PROP-5XX-001", "PROP-NEG-001", "PROP-POS-001", "PROP-GONE-001")
+CHECKS = judged_in("properties")
 
 
 def run(ctx: Context) -> None:

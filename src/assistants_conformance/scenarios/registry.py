@@ -1,10 +1,12 @@
-"""The scenario table: name, the checks it can decide, and the function that runs it."""
+"""The scenario table: name and the function that runs it; the checks each decides are the
+catalogue's (`Check.judged_by`), so a check names its scenario in one place."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from assistants_conformance.checks.catalogue import judged_in
 from assistants_conformance.context import Context
 from assistants_conformance.scenarios import assistants, auth, pagination, properties, runs, threads, validation
 
@@ -12,17 +14,19 @@ from assistants_conformance.scenarios import assistants, auth, pagination, prope
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
-    checks: tuple[str, ...]
     run: Callable[[Context], None]
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        return judged_in(self.name)
 
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("auth", ("AUTH-001", "AUTH-002"), auth.run),
-    Scenario("assistants-crud", tuple(f"ASST-CRUD-00{i}" for i in range(1, 8)), assistants.run),
-    Scenario("pagination", pagination.CHECKS, pagination.run),
-    Scenario("validation", validation.CHECKS, validation.run),
-    Scenario("threads-messages", ("THREAD-001",), threads.run),
-    # runs also walks the run and step lists it made
-    Scenario("runs", (*runs.CHECKS, "PAGE-001", "PAGE-002", "PAGE-003"), runs.run),
-    Scenario("properties", properties.CHECKS, properties.run),
+    Scenario("auth", auth.run),
+    Scenario("assistants-crud", assistants.run),
+    Scenario("pagination", pagination.run),
+    Scenario("validation", validation.run),
+    Scenario("threads-messages", threads.run),
+    Scenario("runs", runs.run),  # also walks the run and step lists it made
+    Scenario("properties", properties.run),
 )

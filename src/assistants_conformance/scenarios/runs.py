@@ -8,7 +8,8 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-from assistants_conformance.context import Context
+from assistants_conformance.checks.catalogue import judged_in
+from assistants_conformance.context import Context, shown
 from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.scenarios.objects import changed_fields
 from assistants_conformance.scenarios.pagination import ITEMS, walk
@@ -16,20 +17,7 @@ from assistants_conformance.target import BudgetExhausted, Response
 from assistants_conformance.validate.sse import SSEParser
 
 SCHEMA_OF = {"thread.run": "Run", "thread.message": "Message", "thread.run.step": "RunStep"}
-CHECKS = (
-    "RUN-STREAM-001",
-    "RUN-SNAP-001",
-    "RUN-POLL-001",
-    "RUN-TOOL-001",
-    "RUN-TOOL-002",
-    "RUN-TOOL-003",
-    "RUN-SETTINGS-001",
-    "RUN-MODIFY-001",
-    "RUN-CANCEL-001",
-    "RUN-CANCEL-002",
-    "RUN-BUSY-001",
-    "MSG-001",
-)
+CHECKS = judged_in("runs")
 
 TERMINAL = {"completed", "incomplete", "failed", "cancelled", "expired"}
 WEATHER = {
@@ -60,17 +48,23 @@ def _is_stream(response: Response) -> bool:
 
 
 def _poll(ctx: Context, thread_id: str, run_id: str, until: set[str]) -> dict[str, Any] | None:
+    """The run once in `until` or a terminal status; None when getRun stopped answering it or it
+    stayed active past the poll timeout (`last_poll` says which, for the message)."""
     deadline = time.monotonic() + ctx.poll_timeout
     delay = 0.05
+    status = None
     while time.monotonic() < deadline:
         response = ctx.call("GET", f"/threads/{thread_id}/runs/{run_id}")
         run = response.object()
         if not response.ok or not run:
+            ctx.last_poll = f"getRun answered HTTP {response.status}"
             return None
-        if run.get("status") in until | TERMINAL:
+        status = run.get("status")
+        if status in until | TERMINAL:
             return run
         time.sleep(delay)
         delay = min(delay * 1.5, 1.0)
+    ctx.last_poll = f"the run was still {shown(status)} after {ctx.poll_timeout:g} s"
     return None
 
 
@@ -79,6 +73,8 @@ def _snapshots_match(ctx: Context, response: Response) -> dict[str, Any] | None:
     if not response.ok or not _is_stream(response):
         return None  # RUN-STREAM-001 has reported it; there are no snapshots to compare
     report = ctx.stream_report(response)
+    if response.cut is not None:  # STREAM-END-001 reports it; its last snapshots are not final ones
+        ctx.cannot(("RUN-SNAP-001",), f"a stream broke off before its end ({response.cut})")
     thread = next((v for v in report.last_snapshots.values() if v.get("object") == "thread"), None)
     if thread is not None and isinstance(thread.get("id"), str):  # a thread-and-run stream made it: ours to delete
         ctx.created_resource("thread", f"/threads/{quote(thread['id'], safe='')}")
@@ -87,7 +83,7 @@ def _snapshots_match(ctx: Context, response: Response) -> dict[str, Any] | None:
         ctx.expect("RUN-SNAP-001", False, "the stream carried no run with an id and a thread_id", response)
         return None
     base = f"/threads/{run['thread_id']}"
-    for snapshot in report.last_snapshots.values():
+    for snapshot in report.last_snapshots.values() if response.cut is None else ():
         kind = snapshot.get("object")
         path = {
             "thread.run": f"{base}/runs/{snapshot['id']}",
@@ -152,15 +148,10 @@ def _judge_settings(ctx: Context, response: Response, expected: dict[str, Any], 
         ctx.expect(
             "RUN-SETTINGS-001",
             run.get(name) == value,
-            f"a run {source} shows {name} {_short(run.get(name))}; expected {_short(value)}",
+            f"a run {source} shows {name} {shown(run.get(name))}; expected {shown(value)}",
             response,
             where=name,
         )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _paginate_runs_and_steps(ctx: Context, tid: str, aid: str) -> None:
@@ -340,7 +331,7 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
         ctx.expect(
             "RUN-CANCEL-002",
             False,
-            f"cancelRun answered HTTP {answer.status} with run status {status!r} while the run's stream was still "
+            f"cancelRun answered HTTP {answer.status} with run status {shown(status)} while the run's stream was still "
             "going (its end came after that answer)",
             answer,
         )
@@ -358,19 +349,24 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
             if not watcher.sent
             else f"cancelRun did not answer ({watcher.failure})"
             if answer is None
-            else f"cancelRun answered HTTP {answer.status} with run status {status!r} after the run had ended"
+            else f"cancelRun answered HTTP {answer.status} with run status {shown(status)} after the run had ended"
         )
         ctx.notes.append(f"RUN-CANCEL-002 not triggered: no cancel landed while a run streamed: {why}")
         return
     final = _snapshots_match(ctx, streamed)
     settled = _poll(ctx, thread["id"], str(watcher.run_id), set())
     streamed_status = final.get("status") if final is not None else None
+    ended = (
+        f"the stream broke off before the run's end (its last run event showed {shown(streamed_status)})"
+        if streamed.cut is not None
+        else f"the stream's last run event showed {shown(streamed_status)}"
+    )
     ctx.expect(
         "RUN-CANCEL-002",
         streamed_status == "cancelled" and settled is not None and settled.get("status") == "cancelled",
-        f"cancelRun answered {status!r} while the run streamed; the stream's last run event showed "
-        f"{streamed_status!r} and getRun then {settled.get('status') if settled else 'nothing'!r}",
-        streamed,
+        f"cancelRun answered {shown(status)} while the run streamed; {ended}, and getRun then "
+        + (shown(settled.get("status")) if settled else f"answered nothing ({ctx.last_poll})"),
+        streamed if streamed.cut is None else answer,
     )
 
 
@@ -390,13 +386,13 @@ def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) 
     if not created.ok:
         last = f"createRun answered HTTP {created.status}"
     elif done is None:
-        last = "getRun stopped answering a run, or it stayed active"
+        last = ctx.last_poll
     else:
-        last = f"run status {done.get('status')!r}"
+        last = f"it ended polling as {shown(done.get('status'))}"
     ctx.expect(
         "RUN-POLL-001",
         done is not None and done.get("status") in TERMINAL,
-        f"a polled run did not reach a terminal status within {ctx.poll_timeout:g} s ({last})",
+        f"a polled run did not reach a terminal status: {last}",
         created,
     )
     if done is not None and isinstance(done.get("id"), str):
@@ -419,7 +415,7 @@ def _modify_run(ctx: Context, tid: str, done: dict[str, Any]) -> None:
             "RUN-MODIFY-001",
             response.ok and answered.get("metadata") == metadata and not moved,
             f"{source} answered HTTP {response.status} "
-            + (f"with {moved} changed too" if moved else f"with metadata {_short(answered.get('metadata'))}"),
+            + (f"with {moved} changed too" if moved else f"with metadata {shown(answered.get('metadata'))}"),
             response,
         )
         if not changed.ok:
@@ -448,8 +444,8 @@ def _polled_thread_and_run(ctx: Context, assistant: dict[str, Any], small: dict[
     ctx.expect(
         "RUN-POLL-001",
         done is not None and done.get("status") in TERMINAL,
-        f"a polled thread-and-run did not reach a terminal status within {ctx.poll_timeout:g} s ("
-        + (f"createThreadAndRun answered HTTP {created.status})" if not created.ok else "it stayed active)"),
+        "a polled thread-and-run did not reach a terminal status: "
+        + (f"createThreadAndRun answered HTTP {created.status}" if not created.ok else ctx.last_poll),
         created,
     )
 
@@ -480,7 +476,7 @@ def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any]) -> None:
         and any(_named(c) == "get_weather" for c in calls),
         "tool_choice naming get_weather: "
         + (
-            f"the stream ended with the run {paused.get('status')!r}"
+            f"the stream ended with the run {shown(paused.get('status'))}"
             if paused
             else f"createRun answered HTTP {paused_stream.status} with no run in a stream"
         ),
@@ -507,7 +503,7 @@ def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any]) -> None:
             after is not None and after.get("status") == "completed",
             "the streamed submit_tool_outputs "
             + (
-                f"ended with the run {after.get('status')!r}"
+                f"ended with the run {shown(after.get('status'))}"
                 if after
                 else f"answered HTTP {resumed.status} with no run in a stream"
             ),
@@ -532,7 +528,7 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
                 False,
                 "a polled forced call "
                 + (
-                    f"reached run status {waiting.get('status')!r}, not requires_action"
+                    f"reached run status {shown(waiting.get('status'))}, not requires_action"
                     if waiting
                     else f"never reached requires_action (createRun answered HTTP {start.status})"
                 ),
@@ -555,7 +551,7 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
                 finished is not None and finished.get("status") == "completed",
                 "a polled submit_tool_outputs "
                 + (
-                    f"ended with the run {finished.get('status')!r}"
+                    f"ended with the run {shown(finished.get('status'))}"
                     if finished
                     else f"answered HTTP {sent.status} and the run never finished"
                 ),
@@ -568,8 +564,8 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
             ctx.expect(
                 "RUN-CANCEL-001",
                 status in ("cancelling", "cancelled") and settled is not None and settled.get("status") == "cancelled",
-                f"cancelRun answered HTTP {cancel.status} with run status {status!r}; the run then settled as "
-                f"{settled.get('status') if settled else 'nothing (getRun did not answer it)'!r}",
+                f"cancelRun answered HTTP {cancel.status} with run status {shown(status)}; the run then settled as "
+                + (shown(settled.get("status")) if settled else f"nothing ({ctx.last_poll})"),
                 cancel,
             )
 
@@ -588,17 +584,17 @@ def _judge_outputs(
     """RUN-TOOL-003: each call the run asked for is in a tool_calls step, its `output` null before
     the outputs are submitted ("null if the outputs have not been submitted yet") and the output
     submitted for it after."""
-    shown: dict[str, Any] = {}
+    outputs: dict[str, Any] = {}
     for step in steps:
         details = step.get("step_details") if isinstance(step, dict) else None
         listed = details.get("tool_calls") if isinstance(details, dict) else None
         for call in listed if isinstance(listed, list) else []:
             function = call.get("function") if isinstance(call, dict) else None
             if isinstance(function, dict) and isinstance(call.get("id"), str):
-                shown[call["id"]] = function.get("output", "(absent)")
-    when = "before the outputs were submitted" if submitted is None else f"after {submitted!r} was submitted"
+                outputs[call["id"]] = function.get("output", "(absent)")
+    when = "before the outputs were submitted" if submitted is None else f"after {shown(submitted)} was submitted"
     for call in calls:
-        if call["id"] not in shown:
+        if call["id"] not in outputs:
             ctx.expect(
                 "RUN-TOOL-003",
                 False,
@@ -608,8 +604,9 @@ def _judge_outputs(
             continue
         ctx.expect(
             "RUN-TOOL-003",
-            shown[call["id"]] == submitted,
-            f"{when}, the step's tool call {call['id']} has output {shown[call['id']]!r}; expected {submitted!r}",
+            outputs[call["id"]] == submitted,
+            f"{when}, the step's tool call {call['id']} has output {shown(outputs[call['id']])}; "
+            f"expected {shown(submitted)}",
             response,
         )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from assistants_conformance.context import Context
+from assistants_conformance.checks.catalogue import judged_in
+from assistants_conformance.context import Context, shown
 from assistants_conformance.target import Response
 
-CHECKS = ("VALID-001", "VALID-ECHO-001", "VALID-002", "VALID-003", "VALID-004", "VALID-005")
+CHECKS = judged_in("validation")
 # Limits count characters: the non-ASCII tails make a server that counts UTF-8 bytes refuse them.
 NAME, DESCRIPTION, VALUE = "n" * 253 + "é☃ü", "d" * 509 + "é☃ü", "v" * 509 + "é☃ü"
 INSTRUCTIONS = "i" * 255_997 + "é☃ü"
@@ -45,6 +46,18 @@ CHANGED: dict[str, Any] = {
 
 
 def run(ctx: Context) -> None:
+    # Every probe is read against its control: the same create at ordinary values and the same
+    # model, accepted in this run (runner.control). A server that refuses that refuses everything,
+    # and no refusal of a probe can then be told from it.
+    control = ctx.control
+    if control is None or not control.ok:
+        ctx.cannot(
+            CHECKS,
+            "the control, an ordinary createAssistant with the same model, "
+            + (f"answered HTTP {control.status}" if control is not None else "was never sent")
+            + ", so no refusal of a probe could be told from a refusal of every create",
+        )
+        return
     for label, field, good, bad in CASES:
         extra = {} if field == "metadata" else {"metadata": ctx.tag}
         accepted = _create(ctx, {"model": ctx.model, field: good, **extra})
@@ -68,7 +81,7 @@ def run(ctx: Context) -> None:
             ctx.expect(
                 "VALID-003",
                 param.split(".")[0].split("[")[0] == field,
-                f"the 400 for {label} names param {param!r}; expected {field!r}",
+                f"the 400 for {label} names param {shown(param or None)}; expected {shown(field)}",
                 refused,
             )
     malformed = ctx.call("POST", "/assistants", raw=b'{"model": "x", ', headers={"Content-Type": "application/json"})
@@ -135,7 +148,7 @@ def _difference(sent: Any, got: Any) -> str:
     if isinstance(sent, dict) and isinstance(got, dict):
         changed = sorted(k for k in sent if sent.get(k) != got.get(k))
         return f"{len(changed)} of {len(sent)} pairs differ (e.g. {changed[:2]})"
-    return f"sent a {type(sent).__name__}, got {str(got)[:60]!r}"
+    return f"sent a {type(sent).__name__}, got {shown(got, 60)}"
 
 
 def _create(ctx: Context, body: dict[str, Any]) -> Response:

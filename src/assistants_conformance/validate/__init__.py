@@ -10,7 +10,6 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _WHERE = {
-    "STREAM_RULES": ("stream_rules", "RULES"),
     "Frame": ("sse", "Frame"),
     "SSEParser": ("sse", "SSEParser"),
     "Severity": ("violations", "Severity"),
@@ -22,7 +21,6 @@ _WHERE = {
     "validate_stream_chunks": ("transcript", "validate_stream_chunks"),
 }
 __all__ = [
-    "STREAM_RULES",
     "Frame",
     "SSEParser",
     "Severity",
@@ -38,7 +36,6 @@ if TYPE_CHECKING:
     from assistants_conformance.validate.http import validate_response
     from assistants_conformance.validate.sse import Frame, SSEParser
     from assistants_conformance.validate.stream import StreamValidator
-    from assistants_conformance.validate.stream_rules import RULES as STREAM_RULES
     from assistants_conformance.validate.transcript import StreamReport, validate_stream_bytes, validate_stream_chunks
     from assistants_conformance.validate.violations import Severity, Violation
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from assistants_conformance.contract import Contract, Operation
 from assistants_conformance.contract.document import resolve_pointer
+from assistants_conformance.validate.advice import advise
 from assistants_conformance.validate.numbers import explain, loads_exact, timestamps
 from assistants_conformance.validate.schemas import FastSchemas, default_schemas
 from assistants_conformance.validate.transcript import validate_stream_bytes
@@ -80,9 +81,12 @@ class ResponseValidator:
         headers: Mapping[str, str],
         body: bytes | str | Any,
         judged: set[str] | None = None,
+        cut: str | None = None,
     ) -> list[Violation]:
         """`judged`, when given, receives the IDs of the rules this response gave evidence on: a rule
-        that had nothing to look at (no declared header, a body that never parsed) is not judged."""
+        that had nothing to look at (no declared header, a body that never parsed) is not judged.
+        `cut` says why the body broke off before its end: a stream is judged on what arrived; a JSON
+        body is only that finding (a truncated body would fail every other rule for the same cause)."""
         seen: set[str] = judged if judged is not None else set()
         seen.add("RESP-ROUTE-001")
         route = self.router.match(method, url_or_path)
@@ -128,9 +132,15 @@ class ResponseValidator:
             return found
         if media == EVENT_STREAM:
             raw = body if isinstance(body, bytes) else str(body).encode()
-            report = validate_stream_bytes(raw, operation=op.operation_id, schemas=self.schemas)
+            report = validate_stream_bytes(raw, operation=op.operation_id, schemas=self.schemas, cut=cut)
             seen.update(report.judged)
             return found + report.violations
+        seen.add("RESP-WHOLE-001")
+        if cut is not None:
+            return [
+                *found,
+                Violation("RESP-WHOLE-001", f"{op.operation_id} answered {status}, then the body broke off: {cut}"),
+            ]
         seen.add("RESP-JSON-001")
         value = body
         tokens: dict[str, str] = {}
@@ -146,6 +156,8 @@ class ResponseValidator:
         had_time, wrong_time = timestamps(value)
         if had_time:
             seen.add("RESP-TIME-001")
+        if 200 <= status < 300:
+            found += advise(value, seen)
         return found + explain(self.schemas.check("RESP-SCHEMA-001", schema, value), tokens) + wrong_time
 
 
@@ -159,9 +171,10 @@ def validate_response(
     headers: Mapping[str, str],
     body: bytes | str | Any,
     judged: set[str] | None = None,
+    cut: str | None = None,
 ) -> list[Violation]:
     """Every way this response breaks the contract ([] when it conforms); see ResponseValidator.validate."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = ResponseValidator()
-    return _DEFAULT.validate(method, url_or_path, status, headers, body, judged)
+    return _DEFAULT.validate(method, url_or_path, status, headers, body, judged, cut)

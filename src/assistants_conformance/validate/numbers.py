@@ -48,18 +48,25 @@ def loads_exact(text: bytes | str) -> tuple[Any, dict[str, str]]:
     return json.loads(text, parse_float=parse_float), tokens
 
 
+# Why `1796597063.0` fails a field declared `integer` (the contract's NOTE-INTEGER-TOKENS).
+WHY_INTEGER_TOKENS = (
+    "an integer written with a fraction or exponent; strictly typed clients refuse it for an integer field: "
+    "Go's encoding/json into an int64, serde into a u64"
+)
+
+
 def explain(found: list[Violation], tokens: dict[str, str]) -> list[Violation]:
-    """Findings that mention a nudged value show the token the server sent instead."""
+    """Findings that mention a nudged value show the token the server sent instead, and say why
+    that token is wrong only where the rule broken is an integer type (never for a `number`)."""
     if not tokens:
         return found
     out = []
     for violation in found:
         message = violation.message
+        about_integers = "expected integer" in message
         for shown, token in tokens.items():
             if shown in message:
-                message = message.replace(
-                    shown, f"{token} (an integer written with a fraction or exponent; integers are integer tokens)"
-                )
+                message = message.replace(shown, f"{token} ({WHY_INTEGER_TOKENS})" if about_integers else token)
         out.append(dataclasses.replace(violation, message=message))
     return out
 

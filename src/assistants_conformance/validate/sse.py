@@ -125,16 +125,18 @@ class SSEParser:
                     out.append(frame)
         return out
 
-    def close(self) -> list[Frame]:
-        """End of stream: a trailing CR ends its line; anything else unterminated is discarded."""
-        text = "" if self._skipping else self._carry + self._decode(b"", final=True)
+    def close(self, *, cut: bool = False) -> list[Frame]:
+        """End of stream: a trailing CR ends its line; anything else unterminated is discarded.
+        A stream `cut` (the connection broke) ends where it broke: its unfinished frame and
+        character are the cut's doing, said once by the stream's end rule, not again here."""
+        text = "" if self._skipping or cut else self._carry + self._decode(b"", final=True)
         out: list[Frame] = []
         if text.endswith("\r"):
             frame = self._take(text[:-1])
             if frame is not None:
                 out.append(frame)
             text = ""
-        if text or self._first_line is not None:
+        if not cut and (text or self._first_line is not None):
             self.violations.append(
                 Violation(
                     "SSE-EOF-001",
@@ -144,7 +146,9 @@ class SSEParser:
             )
         self._carry = ""
         if self._bytes:
-            self.judged.update(("SSE-UTF8-001", "SSE-EOF-001", "SSE-FIELD-001"))
+            self.judged.update(
+                ("SSE-UTF8-001", "SSE-FIELD-001") if cut else ("SSE-UTF8-001", "SSE-EOF-001", "SSE-FIELD-001")
+            )
         if self._frames:
             self.judged.update(("SSE-FRAME-001", "SSE-FIELD-002"))
         self.judged.update(v.check for v in self.violations)

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from assistants_conformance.contract.schemas import EventSchema
+from assistants_conformance.validate.advice import advise_object
 from assistants_conformance.validate.numbers import INTEGRAL_FLOAT, explain, loads_exact, timestamps
 from assistants_conformance.validate.schemas import FastSchemas, default_schemas
 from assistants_conformance.validate.sse import Frame
@@ -88,6 +89,7 @@ class StreamValidator:
         self._delta_owner: str | None = None
         self._finished_delta_owners: set[str] = set()
         self._frame: Frame | None = None
+        self._last_event: str | None = None
 
     # ------------------------------------------------------------------ helpers
     def _report(self, check: str, message: str, *, where: str = "", severity: Severity = Severity.ERROR) -> None:
@@ -121,6 +123,7 @@ class StreamValidator:
             self._report("SSE-EVENT-001", "a frame has no `event:` field; every Assistants event is named")
             return
         self.events_seen[name] = self.events_seen.get(name, 0) + 1
+        self._last_event = name
         self.judged.add("STREAM-UNKNOWN-001")
         entry = self.table.get(name)
         if entry is None:
@@ -132,6 +135,7 @@ class StreamValidator:
             return
         if entry.literal is not None:
             self._done = frame.number
+            self.judged.update(("STREAM-DONE-001", "STREAM-DONE-002"))
             if frame.data != entry.literal:
                 self._report("STREAM-DONE-001", f"`done` must carry data {entry.literal!r}, got {frame.data[:60]!r}")
             return
@@ -170,6 +174,8 @@ class StreamValidator:
             )
         if not isinstance(data, dict):
             return
+        for advice in advise_object(data, self.judged):
+            self._report(advice.check, f"{name}: {advice.message}", severity=advice.severity)
         try:
             self._follow(name, data)
         except (KeyError, TypeError, AttributeError, IndexError):
@@ -526,21 +532,35 @@ class StreamValidator:
                 )
 
     # ------------------------------------------------------------------ end
-    def finish(self) -> list[Violation]:
+    def finish(self, cut: str | None = None) -> list[Violation]:
+        """The end of the stream. How it ended is one rule (STREAM-END-001): `done`, then the close.
+        A stream cut off or closed early is judged on what it sent; what it never sent (its `done`,
+        its runs' endings) is that one finding, not a cascade of others."""
         self._frame = None
-        self.judged.add("STREAM-DONE-001")
+        where = f"after {self._frames} frame(s)" + (f", the last `{self._last_event}`" if self._last_event else "")
+        if cut is not None:
+            self.judged.add("STREAM-END-001")
+            self._report("STREAM-END-001", f"the stream broke off {where}: {cut}")
+            return self.violations
+        if not self._frames:
+            self.judged.add("STREAM-END-001")
+            self._report("STREAM-END-001", "the stream was closed without sending a single event")
+            return self.violations
+        if not self.events_seen:  # frames, none named: SSE-EVENT-001 said so; the grammar had nothing to follow
+            return self.violations
+        self.judged.add("STREAM-END-001")
         if self.operation in ("createRun", "submitToolOuputsToRun"):
             self.judged.add("STREAM-THREAD-001")  # and only there: no `thread.created` in these streams
-        if self._done is not None:
-            self.judged.add("STREAM-DONE-002")
+        if self._done is None:
+            if not self._error_seen:  # after an `error` event a stream may end early (STREAM-ERROR-001)
+                self._report("STREAM-END-001", f"the stream was closed without a `done` event, {where}")
+            return self.violations
         if self._runs:
             self.judged.add("STREAM-RUN-003")
-        if self._done is None and not self._error_seen:
-            self._report("STREAM-DONE-001", "the stream ended without a `done` event")
-        if not self._error_seen:
-            for run_id, run in self._runs.items():
-                if run.terminal == 0 and run.status != "requires_action":
-                    self._report(
-                        "STREAM-RUN-003", f"run {run_id} never reached a terminal event (last status {run.status!r})"
-                    )
+        for run_id, run in self._runs.items():
+            if run.terminal == 0 and run.status != "requires_action" and not self._error_seen:
+                self._report(
+                    "STREAM-RUN-003",
+                    f"run {run_id} never reached a terminal event before `done` (last status {run.status!r})",
+                )
         return self.violations

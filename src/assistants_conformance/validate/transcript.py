@@ -27,8 +27,10 @@ def validate_stream_chunks(
     operation: str | None = None,
     schemas: FastSchemas | None = None,
     keep_snapshots: bool = False,
+    cut: str | None = None,
 ) -> StreamReport:
-    """Parse and check a stream chunk by chunk (constant memory unless snapshots are kept)."""
+    """Parse and check a stream chunk by chunk (constant memory unless snapshots are kept). `cut`
+    says why the stream broke off before its end, when it did (the transport's reason)."""
     parser = SSEParser()
     validator = StreamValidator(schemas, operation=operation, keep_snapshots=keep_snapshots)
     frames = 0
@@ -36,16 +38,21 @@ def validate_stream_chunks(
         for frame in parser.feed(chunk):
             frames += 1
             validator.feed(frame)
-    for frame in parser.close():
+    for frame in parser.close(cut=cut is not None):
         frames += 1
         validator.feed(frame)
-    found = parser.violations + validator.finish()
+    found = parser.violations + validator.finish(cut=cut)
     found.sort(key=lambda v: (v.line or 0, v.frame or 0))
     judged = parser.judged | validator.judged | {v.check for v in found}
     return StreamReport(found, frames, dict(validator.events_seen), validator.last_snapshots, judged)
 
 
 def validate_stream_bytes(
-    body: bytes, *, operation: str | None = None, schemas: FastSchemas | None = None, keep_snapshots: bool = False
+    body: bytes,
+    *,
+    operation: str | None = None,
+    schemas: FastSchemas | None = None,
+    keep_snapshots: bool = False,
+    cut: str | None = None,
 ) -> StreamReport:
-    return validate_stream_chunks([body], operation=operation, schemas=schemas, keep_snapshots=keep_snapshots)
+    return validate_stream_chunks([body], operation=operation, schemas=schemas, keep_snapshots=keep_snapshots, cut=cut)
