@@ -221,6 +221,7 @@ class Context:
         # The preflight's ordinary create (runner.control): the control a probe's refusal is read against.
         self.control: Response | None = None
         self.last_poll = ""  # why the last poll of a run ended without one (for the message)
+        self.last_poll_answer: Response | None = None
 
     @property
     def tag(self) -> dict[str, str]:
@@ -502,8 +503,9 @@ class Context:
         `evidence=False`: a failure counts, but a success here is not what the check needs to pass
         (say, a one-item list for a pagination rule). An answer that broke off is judged by
         RESP-WHOLE-001 or STREAM-END-001 alone: nothing else is built on what it did not say."""
-        if response is not None and response.cut is not None:
-            self.cannot((check,), f"the answer it needed broke off ({response.cut})")
+        unreadable = self.unreadable(response) if response is not None else None
+        if unreadable is not None:
+            self.cannot((check,), unreadable)
             return False
         if evidence:
             self.judged(check, self._operation_of(response))
@@ -512,6 +514,19 @@ class Context:
                 check, message, where, severity=severity.value, exchange=response.exchange if response else None
             )
         return ok
+
+    def unreadable(self, response: Response) -> str | None:
+        """Why an answer cannot be read for what a scenario asks of it, or None: it broke off
+        (RESP-WHOLE-001, STREAM-END-001), or it is an event stream none of whose frames is named
+        (SSE-EVENT-001). Those checks say so once; nothing else is built on such an answer."""
+        if response.cut is not None:
+            return f"the answer it needed broke off ({response.cut})"
+        if response.headers.get("content-type", "").startswith("text/event-stream") and response.content:
+            parser = SSEParser()
+            frames = [*parser.feed(response.content), *parser.close()]
+            if frames and not any(frame.event for frame in frames):
+                return "the event stream it needed names no event (SSE-EVENT-001), so it could not be followed"
+        return None
 
     def envelope_ok(self, response: Response) -> bool:
         body = response.json()
@@ -525,7 +540,10 @@ class Context:
 
     # ---------------------------------------------------------------- resources
     def created_resource(self, kind: str, path: str) -> None:
-        self.created.append((kind, path))
+        """An object the run made (the server answered its id): the run's to delete at the end."""
+        with self._lock:
+            self.created.append((kind, path))
+            self._live.add(unquote(path.rstrip("/").rpartition("/")[2]))
 
     def track(self, response: Response, kind: str, path: str = "") -> dict[str, Any] | None:
         """A create that answered any 2xx made an object: it is the scenario's to use and the run's to

@@ -376,7 +376,7 @@ def _clean_up(ctx: Context) -> dict[str, Any]:
             ctx.deleted.add(path)
         elif check.status in (404, 410):
             unverified.append(
-                f"{path}: {remove} was accepted, but {read} never answered an object in this run, so its "
+                f"{path}: {remove} answered, but {read} never answered an object in this run, so its "
                 f"{check.status} proves nothing"
             )
         else:  # the DELETE was accepted, but the read-back proves nothing either way

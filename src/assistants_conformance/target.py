@@ -188,7 +188,17 @@ class Target:
                 out[name] = self.scrub(value)
         return out
 
-    def _excerpt(self, body: bytes) -> str:
+    def _excerpt(self, body: bytes, *, tail: bool = False) -> str:
+        """The first EXCERPT bytes; with `tail` (an answer that broke off) its beginning and its
+        last bytes, where it broke."""
+        if tail and len(body) > EXCERPT:
+            head, end = body[: EXCERPT // 4], body[-(EXCERPT - EXCERPT // 4) :]
+            text = (
+                head.decode("utf-8", "replace")
+                + f"\n… [{len(body) - len(head) - len(end):,} bytes left out; {len(body):,} arrived in all] …\n"
+                + end.decode("utf-8", "replace")
+            )
+            return self.scrub(text)
         text = body[:EXCERPT].decode("utf-8", "replace")
         if len(body) > EXCERPT:
             text += f"\n… [truncated: {len(body):,} bytes in all]"
@@ -214,7 +224,7 @@ class Target:
                 request_body=self._excerpt(body),
                 status=status,
                 response_headers=self._redact(headers or {}),
-                response_body=self._excerpt(content),
+                response_body=self._excerpt(content, tail=error is not None),
                 response_size=len(content),
                 elapsed_ms=round((time.monotonic() - began) * 1000, 1),
                 error=error,

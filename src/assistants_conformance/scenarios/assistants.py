@@ -105,8 +105,13 @@ def run(ctx: Context) -> None:
         f"deleteAssistant answered HTTP {deleted.status} with {shown(body, 100)}",
         deleted,
     )
-    if deleted.ok:
-        ctx.deleted.add(path)
+    if not deleted.ok:  # nothing was deleted: what follows a delete cannot be judged
+        ctx.cannot(
+            ("ASST-CRUD-006",), f"deleteAssistant answered HTTP {deleted.status}, so there was nothing to delete again"
+        )
+        _unknown(ctx)
+        return
+    ctx.deleted.add(path)
     gone = ctx.call("GET", path)
     ctx.expect(
         "ASST-CRUD-005", gone.status == 404, f"getAssistant after delete answered {gone.status}; expected 404", gone

@@ -41,6 +41,8 @@ from assistants_conformance.contract.document import spec_path
 from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.target import FRAMING_HEADERS, BudgetExhausted, Response
 
+# The creates whose valid bodies carry metadata, where the run's tag goes.
+TAGGED = frozenset({"createAssistant", "createThread", "createThreadAndRun", "createMessage", "createRun"})
 CREATES = {
     "createAssistant": "/assistants/{id}",
     "createThread": "/threads/{id}",
@@ -277,11 +279,35 @@ class _Ticker:
 def send(ctx: Context, case: Generated) -> Response:
     """Send a generated request through the run's one Target: the same headers (--header), query
     (--query), auth, total deadline, budget, 429 handling, redaction and recording as every
-    scenario request."""
+    scenario request. A valid create carries the run's tag like every object the run makes."""
     target = ctx.target
     headers = {k: v for k, v in case.headers.items() if k.lower() != target.auth_header.lower()}
     params = dict(case.params) if case.params else None
-    return ctx.call(case.method, "", url=target.base_url + case.url, raw=case.raw, params=params, headers=headers)
+    raw = tagged(case, ctx.tag)
+    return ctx.call(case.method, "", url=target.base_url + case.url, raw=raw, params=params, headers=headers)
+
+
+def tagged(case: Generated, tag: dict[str, str]) -> bytes | None:
+    """The body of a valid generated create with the run's tag added to its metadata (and to its
+    thread's, for createThreadAndRun), so that whatever it stores can be found and deleted; left as
+    drawn where the tag does not fit (metadata of 16 pairs, not an object) and for invalid cases,
+    whose broken part may be the metadata itself."""
+    if case.negative or case.operation_id not in TAGGED or case.raw is None:
+        return case.raw
+    try:
+        body = json.loads(case.raw)
+    except ValueError:
+        return case.raw
+    if not isinstance(body, dict):
+        return case.raw
+    places = [body] + ([body["thread"]] if isinstance(body.get("thread"), dict) else [])
+    for place in places:
+        metadata = place.get("metadata")
+        if metadata is None:
+            place["metadata"] = dict(tag)
+        elif isinstance(metadata, dict) and len(metadata) < 16:
+            metadata.update(tag)
+    return json.dumps(body).encode()
 
 
 def _as_schemathesis(case: Generated, response: Response, url: str, elapsed: float) -> STResponse:

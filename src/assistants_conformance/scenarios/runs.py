@@ -56,6 +56,7 @@ def _poll(ctx: Context, thread_id: str, run_id: str, until: set[str]) -> dict[st
     while time.monotonic() < deadline:
         response = ctx.call("GET", f"/threads/{thread_id}/runs/{run_id}")
         run = response.object()
+        ctx.last_poll_answer = response
         if not response.ok or not run:
             ctx.last_poll = f"getRun answered HTTP {response.status}"
             return None
@@ -68,10 +69,22 @@ def _poll(ctx: Context, thread_id: str, run_id: str, until: set[str]) -> dict[st
     return None
 
 
+def _polled_answer(ctx: Context, started: Response, done: dict[str, Any] | None) -> Response:
+    """The answer a poll's finding points at: the one that ended it without a run (getRun's own,
+    which may show getRun is not served), else the answer that started the run."""
+    if started.ok and done is None and ctx.last_poll_answer is not None and not ctx.last_poll_answer.ok:
+        return ctx.last_poll_answer
+    return started
+
+
 def _snapshots_match(ctx: Context, response: Response) -> dict[str, Any] | None:
     """RUN-SNAP-001: each final streamed run/message/step equals what GET returns now."""
     if not response.ok or not _is_stream(response):
         return None  # RUN-STREAM-001 has reported it; there are no snapshots to compare
+    unnamed = ctx.unreadable(response) if response.cut is None else None
+    if unnamed is not None:
+        ctx.cannot(("RUN-SNAP-001",), unnamed)
+        return None
     report = ctx.stream_report(response)
     if response.cut is not None:  # STREAM-END-001 reports it; its last snapshots are not final ones
         ctx.cannot(("RUN-SNAP-001",), f"a stream broke off before its end ({response.cut})")
@@ -393,7 +406,7 @@ def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) 
         "RUN-POLL-001",
         done is not None and done.get("status") in TERMINAL,
         f"a polled run did not reach a terminal status: {last}",
-        created,
+        _polled_answer(ctx, created, done),
     )
     if done is not None and isinstance(done.get("id"), str):
         _messages_of_run(ctx, tid, done["id"])
@@ -446,7 +459,7 @@ def _polled_thread_and_run(ctx: Context, assistant: dict[str, Any], small: dict[
         done is not None and done.get("status") in TERMINAL,
         "a polled thread-and-run did not reach a terminal status: "
         + (f"createThreadAndRun answered HTTP {created.status}" if not created.ok else ctx.last_poll),
-        created,
+        _polled_answer(ctx, created, done),
     )
 
 
@@ -566,7 +579,7 @@ def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
                 status in ("cancelling", "cancelled") and settled is not None and settled.get("status") == "cancelled",
                 f"cancelRun answered HTTP {cancel.status} with run status {shown(status)}; the run then settled as "
                 + (shown(settled.get("status")) if settled else f"nothing ({ctx.last_poll})"),
-                cancel,
+                _polled_answer(ctx, cancel, settled),
             )
 
 
