@@ -58,9 +58,9 @@ def test_bad_numbers_and_headers_are_refused_at_the_door(
         ("--profile", b"\x00\xff\xfe binary", "not UTF-8"),
         ("--profile", b"capabilities:\n  teleport: true\n", "capabilities are streaming"),
         ("--profile", b"x" * (2 << 20), "larger than"),
-        ("--baseline", b"accepted:\n  - id: PAGE-004\n    reason: x\n    expires: 2027-13-45\n", "month must be"),
+        ("--baseline", b"accepted:\n  - check: PAGE-004\n    reason: x\n    expires: 2027-13-45\n", "month must be"),
         ("--baseline", b"\x89PNG\r\n\x1a\n\x00\x00", "not UTF-8"),
-        ("--baseline", b"accepted: [1, 2]\n", "every entry needs an id and a reason"),
+        ("--baseline", b"accepted: [1, 2]\n", "every entry needs a check and a reason"),
     ],
     ids=[
         "profile-alias-bomb",

@@ -29,6 +29,7 @@ _URL_UNSAFE = re.compile(r"[/?#%\s\x00-\x1f\x7f]")
 _INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
 _OBJECT_ID = re.compile(r"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]+")
 _NUMBER = re.compile(r"(?<![A-Za-z_])\d[\d,.]*|\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b")
+_STATUS = re.compile(r"[1-5]\d\d")
 # Statuses that say a route is not there at all (404 only in the circumstances `_answered` states).
 NOT_SERVED = frozenset({404, 405, 501})
 
@@ -70,8 +71,9 @@ class _Group:
 
 def kind_of(message: str) -> str:
     """A finding's rule in words, with what varies from run to run (ids, numbers, indexes) made `*`
-    or `#`: two runs that meet the same defect give the same kind (the baseline matches on it)."""
-    return _NUMBER.sub("#", _normalise(message))[:300]
+    or `#`: two runs that meet the same defect give the same kind (the baseline matches on it).
+    HTTP statuses stay: a 403 where a 200 was accepted is another defect."""
+    return _NUMBER.sub(lambda m: m.group() if _STATUS.fullmatch(m.group()) else "#", _normalise(message))[:300]
 
 
 @dataclasses.dataclass

@@ -125,7 +125,7 @@ def run(options: Options) -> RunResult:
         ]
         pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
         try:
-            for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options), chosen):
+            for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options, wanted), chosen):
                 if outcome:
                     incomplete.append(outcome)
         except KeyboardInterrupt:
@@ -173,7 +173,7 @@ def run(options: Options) -> RunResult:
     )
 
 
-def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | None:
+def _run_scenario(ctx: Context, scenario: Scenario, options: Options, wanted: set[str]) -> str | None:
     """Run one scenario; returns why the run is incomplete, if it became so. A request that got
     no answer stops the scenario (RESP-WHOLE-001 said so); what it judged until then stands, and
     its checks that judged nothing are not exercised, with the reason."""
@@ -198,7 +198,8 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options) -> str | N
                 check, f"scenario {scenario.name} stopped: {exc.__class__.__name__}: {target.scrub(str(exc))[:200]}"
             )
     finally:
-        failing = ctx.failed_in(scenario.name)  # every check a finding was made for here, not only its own
+        # Every selected check a finding was made for here, not only the scenario's own.
+        failing = [check for check in ctx.failed_in(scenario.name) if check in wanted]
         if failing and note == "ok":
             note = f"failed: {listed(failing, 4)}"
         elif failing:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import math
 import os
@@ -15,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from assistants_conformance.baseline import apply, load_baseline, write_baseline
+from assistants_conformance.baseline import Gate, apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.errors import UsageError
@@ -167,21 +166,16 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         finally:
             if progress is not None:
                 progress.close()
-        gate = apply(result, entries, str(args.baseline)) if entries is not None else None
-        if gate is not None:
-            result = dataclasses.replace(result, baseline=gate.to_dict())
+        gate = None
+        if entries is not None:
+            gate, result = apply(result, entries, str(args.baseline))
         written = write_json(result, args.report_dir, secrets=secrets_of(base_url, key, headers.values()))
-    summarise(result, written, out)
+    summarise(result, written, out, gate)
     if args.write_baseline:
         count = write_baseline(result, args.write_baseline)
-        print(f"baseline: {count} failing check(s) written to {args.write_baseline}", file=out)
-    if gate is None or (result.verdict is Verdict.INCOMPLETE and not gate.new_failures):
+        print(f"baseline: {count} finding(s) written to {args.write_baseline}", file=out)
+    if gate is None or (result.verdict is Verdict.INCOMPLETE and not gate.new):
         return EXIT[result.verdict]
-    print(
-        f"gate ({args.baseline}): {len(gate.accepted)} accepted, new failures: {gate.new_failures or 'none'}, "
-        f"stale entries: {gate.stale or 'none'}" + (f", expired: {gate.expired}" if gate.expired else ""),
-        file=out,
-    )
     return 0 if gate.passed else 1
 
 
@@ -203,7 +197,9 @@ def write_json(result: RunResult, directory: Path, *, secrets: Iterable[str]) ->
     return target
 
 
-def summarise(result: RunResult, report: Path, out: TextIO) -> None:
+def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = None) -> None:
+    """The run in a few lines; with a baseline the gate's decision leads the closing lines, and a
+    check failing only with accepted findings says ACCEPTED, not FAILED."""
     counts = result.counts()
     print("", file=out)
     by_level = Counter((c.level, c.outcome.value) for c in result.checks)
@@ -216,8 +212,11 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
         print("  failing by category: " + ", ".join(f"{k} {v}" for k, v in by_category.most_common()), file=out)
     for check in result.checks:
         if check.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.WARNED):
-            first = check.findings[0].message if check.findings else check.reason
-            print(f"  {check.outcome.value.upper():8} {check.id}: {printable(first[:160])}", file=out)
+            errors = [f for f in check.findings if f.severity == "error"]
+            pending = [f for f in errors if f.accepted is None]
+            label = "ACCEPTED" if errors and not pending else check.outcome.value.upper()
+            shown = (pending or check.findings)[0].message if check.findings else check.reason
+            print(f"  {label:8} {check.id}: {printable(shown[:160])}", file=out)
     slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
     if slow:
         print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
@@ -239,7 +238,17 @@ def summarise(result: RunResult, report: Path, out: TextIO) -> None:
         print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
         for line in swept[:20]:
             print(f"    {printable(line)}", file=out)
-    print(f"\n{result.verdict.value.upper()}: {printable(result.verdict_reason)}", file=out)
+    print("", file=out)
+    if gate is not None:
+        print(f"GATE {'PASSED' if gate.passed else 'FAILED'} ({gate.file}): {gate.summary()}", file=out)
+        for line in gate.new[:10]:
+            print(f"  NEW    {printable(line[:200])}", file=out)
+        for line in gate.fixed[:10]:
+            print(f"  FIXED  {printable(line[:200])} (remove it from the baseline)", file=out)
+        for line in gate.expired[:10]:
+            print(f"  EXPIRED {printable(line[:200])} (it excuses nothing now)", file=out)
+    accepted = " (only where the baseline accepts it)" if gate is not None and gate.passed else ""
+    print(f"{result.verdict.value.upper()}{accepted}: {printable(result.verdict_reason)}", file=out)
     print(
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['warned']} warned, {counts['skipped']} "
         f"skipped, {counts['errored']} errored in {result.duration_s:.1f} s",

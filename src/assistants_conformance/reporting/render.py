@@ -92,20 +92,38 @@ def _failing(report: Report) -> list[dict[str, Any]]:
     return [c for c in report["checks"] if c["outcome"] in ("failed", "errored", "warned")]
 
 
+def accepted_only(check: dict[str, Any]) -> str | None:
+    """The baseline's reasons when a failed check fails only with findings the baseline accepts."""
+    errors = [f for f in check["findings"] if f["severity"] == "error"]
+    if check["outcome"] != "failed" or not errors or any(f.get("accepted") is None for f in errors):
+        return None
+    return "; ".join(dict.fromkeys(f["accepted"] for f in errors))
+
+
 # ---------------------------------------------------------------- JUnit
 def render_junit(report: Report) -> str:
     counts = Counter(c["outcome"] for c in report["checks"])
+    accepted = {c["id"]: why for c in report["checks"] if (why := accepted_only(c)) is not None}
     # The run's verdict is a testcase of its own, so that a CI reading only JUnit goes red on an
-    # incomplete run too (no check failed, but the run cannot be called conformant).
-    verdict_failed = report["verdict"] != "conformant"
+    # incomplete run too (no check failed, but the run cannot be called conformant). With a
+    # baseline it is the gate's: green when the gate passed, whatever it accepted.
+    gate = report.get("baseline")
+    if gate:
+        verdict_failed = not gate["passed"] or report["verdict"] == "incomplete"
+        verdict_name = f"gate: {'passed' if gate['passed'] else 'failed'} (verdict: {report['verdict']})"
+        verdict_message = f"{gate.get('headline', '')}; {report['verdict']}: {report['verdict_reason']}"
+    else:
+        verdict_failed = report["verdict"] != "conformant"
+        verdict_name = f"verdict: {report['verdict']}"
+        verdict_message = f"{report['verdict']}: {report['verdict_reason']}"
     suite = ET.Element(
         "testsuite",
         {
             "name": "assistants-conformance",
             "tests": str(len(report["checks"]) + 1),
-            "failures": str(counts["failed"] + verdict_failed),
+            "failures": str(counts["failed"] - len(accepted) + verdict_failed),
             "errors": str(counts["errored"]),
-            "skipped": str(counts["skipped"]),
+            "skipped": str(counts["skipped"] + len(accepted)),
             "time": f"{report['duration_s']:.3f}",
             "timestamp": report["started_at"],
         },
@@ -113,11 +131,12 @@ def render_junit(report: Report) -> str:
     props = ET.SubElement(suite, "properties")
     for name in ("target", "verdict", "verdict_reason", "tool_version", "spec_sha256", "seed"):
         ET.SubElement(props, "property", {"name": name, "value": str(report[name])})
-    verdict = ET.SubElement(suite, "testcase", {"classname": "conformance", "name": f"verdict: {report['verdict']}"})
+    verdict = ET.SubElement(suite, "testcase", {"classname": "conformance", "name": verdict_name})
     if verdict_failed:
+        new = "\n".join(f"new: {line}" for line in (gate or {}).get("new_failures", []))
         ET.SubElement(
-            verdict, "failure", {"message": f"{report['verdict']}: {report['verdict_reason']}"[:500], "type": "verdict"}
-        ).text = report["verdict_reason"]
+            verdict, "failure", {"message": verdict_message[:500], "type": "verdict"}
+        ).text = f"{new}\n{report['verdict_reason']}".strip()
     for check in report["checks"]:
         case = ET.SubElement(
             suite,
@@ -125,7 +144,9 @@ def render_junit(report: Report) -> str:
             {"classname": f"conformance.{check['category']}", "name": f"{check['id']}: {check['requirement']}"},
         )
         detail = "\n".join(f"{f['message']}" + (f" [{f['where']}]" if f["where"] else "") for f in check["findings"])
-        if check["outcome"] == "failed":
+        if check["id"] in accepted:
+            ET.SubElement(case, "skipped", {"message": f"accepted by the baseline: {accepted[check['id']]}"[:500]})
+        elif check["outcome"] == "failed":
             ET.SubElement(
                 case, "failure", {"message": check["findings"][0]["message"][:500], "type": check["level"]}
             ).text = detail
@@ -148,11 +169,32 @@ def _cell(text: str) -> str:
 def render_markdown(report: Report) -> str:
     counts = Counter(c["outcome"] for c in report["checks"])
     icon = {"conformant": "✅", "non-conformant": "❌", "incomplete": "⚠️"}[report["verdict"]]
-    lines = [
-        f"## {icon} {report['verdict'].upper()}: `{_cell(report['target'])}`",
-        "",
-        f"{_cell(report['verdict_reason'])}",
-        "",
+    gate = report.get("baseline")
+    if gate:  # the gate's decision leads: it is what the CI step's colour says
+        mark = "✅" if gate["passed"] else "❌"
+        lines = [
+            f"## {mark} {_cell(gate.get('headline', ''))[:1].upper()}{_cell(gate.get('headline', ''))[1:]} — "
+            f"`{_cell(report['target'])}`",
+            "",
+            *[f"- **new:** {_cell(line[:300])}" for line in gate["new_failures"][:20]],
+            *[
+                f"- **fixed** (remove it from `{_cell(gate['file'])}`): {_cell(line[:300])}"
+                for line in gate["stale"][:20]
+            ],
+            *([""] if gate["new_failures"] or gate["stale"] else []),
+            f"{icon} {report['verdict'].upper()}"
+            + (" only where the baseline accepts it" if gate["passed"] and report["verdict"] != "conformant" else "")
+            + f": {_cell(report['verdict_reason'])}",
+            "",
+        ]
+    else:
+        lines = [
+            f"## {icon} {report['verdict'].upper()}: `{_cell(report['target'])}`",
+            "",
+            f"{_cell(report['verdict_reason'])}",
+            "",
+        ]
+    lines += [
         "| passed | failed | warned | skipped | errored | requests | time |",
         "|---:|---:|---:|---:|---:|---:|---:|",
         f"| {counts['passed']} | {counts['failed']} | {counts['warned']} | {counts['skipped']} | {counts['errored']} "
@@ -164,7 +206,8 @@ def render_markdown(report: Report) -> str:
         lines += ["| check | level | outcome | first finding |", "|---|---|---|---|"]
         for check in failing:
             first = check["findings"][0]["message"] if check["findings"] else check["reason"]
-            lines.append(f"| `{check['id']}` | {check['level']} | {check['outcome']} | {_cell(first[:200])} |")
+            outcome = "accepted" if accepted_only(check) is not None else check["outcome"]
+            lines.append(f"| `{check['id']}` | {check['level']} | {outcome} | {_cell(first[:200])} |")
         lines.append("")
     leaked = report["resources"].get("leaked") or []
     if leaked:
@@ -211,8 +254,12 @@ def to_fix(report: Report) -> list[dict[str, Any]]:
     (the tool could not judge), then warnings; each with how often and the first example."""
     rank = {"MUST": 0, "SHOULD": 1, "MAY": 2}
     lines = []
-    for check in sorted(_failing(report), key=lambda c: (_ORDER[c["outcome"]], rank.get(c["level"], 3))):
-        first = check["findings"][0] if check["findings"] else None
+    for check in sorted(
+        _failing(report),
+        key=lambda c: (accepted_only(c) is not None, _ORDER[c["outcome"]], rank.get(c["level"], 3)),
+    ):
+        pending = [f for f in check["findings"] if f["severity"] == "error" and f.get("accepted") is None]
+        first = (pending or check["findings"] or [None])[0]
         exchange = report["exchanges"][first["exchange"]] if first and first.get("exchange") is not None else None
         lines.append(
             {
@@ -220,6 +267,7 @@ def to_fix(report: Report) -> list[dict[str, Any]]:
                 "count": sum(f.get("count", 1) for f in check["findings"]),
                 "first": first["message"] if first else check["reason"],
                 "exchange": exchange,
+                "accepted": accepted_only(check),
             }
         )
     return lines
