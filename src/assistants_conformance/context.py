@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
+from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.contract import get_contract
 from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.progress import Progress
@@ -123,6 +124,13 @@ IDENTITY: dict[str, tuple[str, ...]] = {
 }
 
 
+# The rules that follow a stream's named events: none of them can judge a stream without names.
+STREAM_GRAMMAR = frozenset(
+    check
+    for check, declared in CATALOGUE.items()
+    if (declared.category == "stream" or check == "SSE-JSON-001") and not declared.trigger
+)
+
 # The operations that store an object: one that answered 5xx may have stored it all the same.
 CREATES = frozenset({"createAssistant", "createThread", "createThreadAndRun", "createMessage", "createRun"})
 
@@ -230,10 +238,11 @@ class Context:
         return {TAG: self.run_id}
 
     # ---------------------------------------------------------------- sending and judging
-    def call(self, method: str, path: str, **kwargs: Any) -> Response:
+    def call(self, method: str, path: str, *, generated: bool = False, **kwargs: Any) -> Response:
         """Send, then check the response against the contract (findings land on RESP-*/SSE-*/STREAM-*).
         A request that got no answer at all is a finding too (RESP-WHOLE-001) before it is raised:
-        the scenario stops there, and what it had judged stands."""
+        the scenario stops there, and what it had judged stands. `generated`: a request of the
+        property phase, whose refusals say nothing of whether its operation is served."""
         began = time.monotonic()
         url = kwargs.get("url") or self.target.base_url + path
         try:
@@ -265,20 +274,24 @@ class Context:
             if found is not None:
                 self._ids_agree(objects, single, found.params, route, response.exchange)
         if found is not None:
-            self._answered(found, response)
+            self._answered(found, response, generated)
         self.coverage[route][str(response.status)] += 1
         self.timings[route].append(time.monotonic() - began)
         return response
 
-    def _answered(self, route: Route, response: Response) -> None:
+    def _answered(self, route: Route, response: Response, generated: bool = False) -> None:
         """Count the answer for or against its operation being served. 405 and 501 say no such
         route; so does a 404 to a path without ids, or one whose ids all name objects the run has
         seen and not deleted, unless the body names one of them (then it is about that object).
-        A 404 for an id the run does not know is neither (generated ids are meant to be unknown)."""
+        A 404 for an id the run does not know is neither (generated ids are meant to be unknown),
+        and so is a generated request's refusal: another route's validator may have answered it
+        (POST /threads/runs taken for a modifyThread of thread `runs`)."""
         operation = route.operation.operation_id
         ids = [unquote(value) for value in route.params.values()]
         status = response.status
-        if status == 404 and ids:
+        if generated and not response.ok and status not in NOT_SERVED:
+            verdict: bool | None = None
+        elif status == 404 and ids:
             text = response.content[:4096].decode("utf-8", "replace")
             about_object = response.headers.get("content-type", "").startswith("application/json") and any(
                 i in text for i in ids
@@ -393,6 +406,12 @@ class Context:
         judged: set[str] = set()
         found = validate_response(method, url, status, headers, content, judged, cut)
         operation = self._operation(method, url)
+        if "SSE-EVENT-001" in judged and not judged & STREAM_GRAMMAR and cut is None:
+            self.cannot(
+                sorted(STREAM_GRAMMAR),
+                f"the event streams {operation} answered named no event (SSE-EVENT-001), so their events "
+                "could not be followed",
+            )
         for check in judged:
             self.judged(check, operation)
         for violation in found:
@@ -500,12 +519,14 @@ class Context:
         severity: Severity = Severity.ERROR,
         *,
         evidence: bool = True,
+        reads: bool = True,
     ) -> bool:
         """Record that `check` judged something and, when `ok` is false, a finding with its evidence.
         `evidence=False`: a failure counts, but a success here is not what the check needs to pass
         (say, a one-item list for a pagination rule). An answer that broke off is judged by
-        RESP-WHOLE-001 or STREAM-END-001 alone: nothing else is built on what it did not say."""
-        unreadable = self.unreadable(response) if response is not None else None
+        RESP-WHOLE-001 or STREAM-END-001 alone: nothing else is built on what it did not say
+        (`reads=False`: the check asks only of the answer's status and headers)."""
+        unreadable = self.unreadable(response) if response is not None and reads else None
         if unreadable is not None:
             self.cannot((check,), unreadable)
             return False

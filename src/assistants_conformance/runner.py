@@ -380,6 +380,11 @@ def _clean_up(ctx: Context) -> dict[str, Any]:
                 f"{path}: {remove} answered, but {read} never answered an object in this run, so its "
                 f"{check.status} proves nothing"
             )
+        elif read in unserved or check.status in (405, 501):
+            unverified.append(
+                f"{path}: {remove} was accepted, but the server does not serve {read} ({check.status}), so it "
+                "cannot be read back"
+            )
         else:  # the DELETE was accepted, but the read-back proves nothing either way
             unverified.append(f"{path}: {remove} was accepted, but reading it back answered {check.status}, not 404")
     found = _tagged_assistants(ctx, set(created))

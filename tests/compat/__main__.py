@@ -32,6 +32,8 @@ from typing import Any
 
 import httpx
 
+from tests.compat import audit
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 COMMAND = str(Path(sys.executable).with_name("assistants-conformance"))
@@ -84,6 +86,9 @@ class Outcome:
     seconds: float = 0.0
     failed_must: list[str] = field(default_factory=list)
     report: str | None = None
+    slug: str = ""
+    # The run against the hand-audited expectations (audit.py): None when it has none.
+    disagreements: list[dict[str, str]] | None = None
 
 
 def free_port() -> int:
@@ -107,7 +112,12 @@ def fill(value: Any, places: dict[str, str]) -> Any:
 def install(impl: Implementation, cache: Path, log: Path) -> dict[str, str]:
     """Install once per exact requirement list (a stamp records it); returns the placeholders."""
     home = cache / impl.slug
-    places = {"venv": str(home / "venv"), "npm": str(home / "npm"), "adapters": str(HERE / "adapters")}
+    places = {
+        "venv": str(home / "venv"),
+        "npm": str(home / "npm"),
+        "adapters": str(HERE / "adapters"),
+        "conformance": COMMAND,  # this tool, for an implementation that fronts the reference server
+    }
     with log.open("a", encoding="utf-8") as out:
         if impl.install.get("pip"):
             wanted = json.dumps(impl.install["pip"])
@@ -214,10 +224,13 @@ def summarise(outcome: Outcome, report_file: Path) -> None:
     outcome.verdict = report["verdict"]
     outcome.failed_must = [c["id"] for c in report["checks"] if c["outcome"] == "failed" and c["level"] == "MUST"]
     outcome.report = str(report_file)
+    expected = audit.load(outcome.slug)
+    if expected is not None:
+        outcome.disagreements = audit.as_json(audit.disagreements(report, expected))
 
 
 def run_one(impl: Implementation, args: argparse.Namespace, places: dict[str, str]) -> Outcome:
-    outcome = Outcome(impl.name, impl.version, impl.homepage, "checked")
+    outcome = Outcome(impl.name, impl.version, impl.homepage, "checked", slug=impl.slug)
     began = time.monotonic()
     out_dir = args.reports / "compat" / impl.slug
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -269,8 +282,8 @@ def _gist(message: str) -> str:
 def snapshot(outcomes: list[Outcome]) -> str:
     """The README's table: each implementation's verdict and its most frequent MUST failures."""
     lines = [
-        "| implementation | verdict | MUST checks failed | most frequent failures (count) |",
-        "|---|---|---:|---|",
+        "| implementation | verdict | MUST checks failed | audit disagreements | most frequent failures (count) |",
+        "|---|---|---:|---:|---|",
     ]
     for o in outcomes:
         top = ""
@@ -285,8 +298,25 @@ def snapshot(outcomes: list[Outcome]) -> str:
             )
         name = f"[{o.name} {o.version}]({o.homepage})" if o.homepage else f"{o.name} {o.version}".strip()
         verdict = o.verdict or f"{o.status}: {o.reason}"
-        lines.append(f"| {name} | {verdict} | {len(o.failed_must)} | {top} |")
+        audited = "not audited" if o.disagreements is None else str(len(o.disagreements))
+        lines.append(f"| {name} | {verdict} | {len(o.failed_must)} | {audited} | {top} |")
     return "\n".join(lines) + "\n"
+
+
+def audit_report(outcomes: list[Outcome]) -> str:
+    """Every disagreement between a run and its hand-audited expectations, per implementation."""
+    lines = ["# make compat: runs against their audited expectations", ""]
+    for o in outcomes:
+        if o.disagreements is None:
+            lines += [f"## {o.name} {o.version}".rstrip(), "", "not audited (no expectations file)", ""]
+            continue
+        lines += [f"## {o.name} {o.version}".rstrip(), "", f"{len(o.disagreements)} disagreement(s)", ""]
+        lines += [
+            f"- **{d['kind']}** `{d['check']}`: {d['actual']}, audited {d['expected']} ({d['why']})"
+            for d in o.disagreements
+        ]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -309,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"compat: {len(implementations)} implementation(s), cache {args.cache}", flush=True)
 
     outcomes: list[Outcome] = []
-    reference = Outcome("reference server (bundled)", "", "", "checked")
+    reference = Outcome("reference server (bundled)", "", "", "checked", slug="reference")
     print("reference server (bundled)", flush=True)
     tick = time.monotonic()
     ref_dir = args.reports / "compat" / "reference"
@@ -349,12 +379,15 @@ def main(argv: list[str] | None = None) -> int:
             stdout=subprocess.DEVNULL,
         )
     (args.reports / "compat-snapshot.md").write_text(snapshot(outcomes), encoding="utf-8")
+    (args.reports / "compat-audit.md").write_text(audit_report(outcomes), encoding="utf-8")
     print(f"\n{'implementation':<34} {'verdict':<16} {'MUST failed':>11} {'time':>8}")
     for o in outcomes:
         shown = o.verdict or o.status
         print(f"{o.name + ' ' + o.version:<34} {shown:<16} {len(o.failed_must):>11} {o.seconds:>7.0f}s")
         if o.reason:
             print(f"    {o.reason}")
+        for found in o.disagreements or []:
+            print(f"    audit: {found['kind']}: {found['check']} {found['actual']}, expected {found['expected']}")
     print(f"\nwrote {args.reports / 'compat.html'}, compat.md, compat-snapshot.md and {compat_json.name}")
     return 0
 

@@ -848,7 +848,7 @@ def _never_finishes(key: str) -> Fault:
     "stream-as-json",
     "`stream: true` answers a JSON run object instead of an event stream.",
     "runs",
-    {"RUN-STREAM-001", "RUN-TOOL-001"},
+    {"RUN-STREAM-001"},
 )
 def _stream_as_json(key: str) -> Fault:
     def unstream(req: Req) -> None:

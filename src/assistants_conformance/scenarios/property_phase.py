@@ -284,7 +284,9 @@ def send(ctx: Context, case: Generated) -> Response:
     headers = {k: v for k, v in case.headers.items() if k.lower() != target.auth_header.lower()}
     params = dict(case.params) if case.params else None
     raw = tagged(case, ctx.tag)
-    return ctx.call(case.method, "", url=target.base_url + case.url, raw=raw, params=params, headers=headers)
+    return ctx.call(
+        case.method, "", url=target.base_url + case.url, raw=raw, params=params, headers=headers, generated=True
+    )
 
 
 def tagged(case: Generated, tag: dict[str, str]) -> bytes | None:
