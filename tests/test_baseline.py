@@ -106,7 +106,7 @@ def test_the_accepted_defect_again_passes_the_gate_and_every_output_says_so(tmp_
     assert summary.startswith("## ✅ Gate passed: ")
     assert "accepted finding" in summary.splitlines()[0]
     assert "0 new" in summary.splitlines()[0]
-    assert "| `AUTH-001` | MUST | accepted |" in summary
+    assert "| <code>AUTH-001</code> | MUST | accepted |" in summary
     suite = ET.parse(reports / "junit.xml").getroot()
     assert suite.get("failures") == "0"
     (auth,) = [case for case in suite.iter("testcase") if case.get("name", "").startswith("AUTH-001")]

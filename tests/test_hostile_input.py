@@ -33,7 +33,7 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]
         (["--timeout", "inf"], "--timeout must be a number of seconds"),
         (["--sweep-age", "nan"], "--sweep-age must be a finite number"),
         (["--budget-requests", "0"], "--budget-requests must be between"),
-        (["--header", "X-Uni: é☃"], "HTTP headers cannot carry"),
+        (["--header", "X-Uni: é☃"], "HTTP headers do not carry"),
         (["--header", "Bad Name: v"], "a header name is ASCII"),
         (["--header", "Transfer-Encoding: gzip"], "is the HTTP client's to set"),
         (["--query", "novalue"], "--query must look like NAME=VALUE"),

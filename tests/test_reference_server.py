@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -374,3 +378,85 @@ def test_simulated_error_statuses_conform_on_every_operation(
         conforms(contract, op.operation_id, response)
         if status == 429:
             assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000, "4290", "abc"])
+def test_a_simulate_header_it_does_not_know_is_a_400(client: httpx.Client, value: str) -> None:
+    """Latin-1 digits (`²` is one to str.isdigit) and 5,000 digits are refused, never a 500."""
+    answer = client.get("/assistants", headers={"X-Reference-Simulate-Status": value.encode("latin-1")})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "x-reference-simulate-status"
+
+
+def _serve(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistants_conformance", "serve", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _listening(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert "listening on" in line, line + (proc.stderr.read() if proc.stderr else "")
+    return line.rsplit(" ", 1)[1].strip()
+
+
+def test_one_server_per_db_file_the_second_says_who_holds_it(tmp_path: Path) -> None:
+    db = tmp_path / "ref.db"
+    first = _serve("--db", str(db))
+    try:
+        _listening(first)
+        second = _serve("--db", str(db))
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 2
+        assert f"--db {db} is in use by another reference server (process {first.pid})" in err
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    again = _serve("--db", str(db))  # the lock goes with the server
+    try:
+        _listening(again)
+    finally:
+        again.send_signal(signal.SIGINT)
+        again.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"])
+def test_every_stop_signal_ends_the_server_gracefully_with_exit_0(sig: signal.Signals) -> None:
+    proc = _serve()
+    _listening(proc)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "says"),
+    [
+        (["--host", "0.0.0.0"], {"ASSISTANTS_API_KEY": ""}, "listens beyond this machine, and the built-in key"),
+        (["--api-key", ""], {}, "--api-key is empty"),
+        (["--api-key", " k "], {}, "has spaces, control or non-ASCII characters"),
+        ([], {"ASSISTANTS_API_KEY": "sk-x\r"}, "has spaces, control or non-ASCII characters"),
+    ],
+)
+def test_a_key_no_client_could_use_or_a_public_default_beyond_loopback_is_refused(
+    argv: list[str], env: dict[str, str], says: str
+) -> None:
+    proc = _serve("--port", "0", *argv, env=env)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 2, err
+    assert says in err
+
+
+def test_beyond_loopback_with_a_key_of_its_own_it_serves(tmp_path: Path) -> None:
+    proc = _serve("--host", "0.0.0.0", "--api-key", "sk-own-key")
+    try:
+        assert _listening(proc).startswith("http://0.0.0.0:")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)

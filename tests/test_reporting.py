@@ -172,7 +172,7 @@ def test_markdown_summary_leads_with_the_verdict(report: dict[str, Any]) -> None
     """Fit for $GITHUB_STEP_SUMMARY: verdict first, failing checks in a table."""
     text = render_markdown(report)
     assert text.startswith("## ❌ NON-CONFORMANT")
-    assert "| `ASST-CRUD-007` | MUST | failed |" in text
+    assert "| <code>ASST-CRUD-007</code> | MUST | failed |" in text
 
 
 def test_report_command_rerenders_a_saved_report(written: Path, tmp_path: Path) -> None:
@@ -212,3 +212,67 @@ def test_report_command_refuses_what_is_not_a_report(
     target.write_bytes(content)
     assert main(["report", str(target), "--html", str(tmp_path / "x.html")], stdout=io.StringIO()) == 2
     assert message in capsys.readouterr().err
+
+
+MARKDOWN_ATTACKS = (
+    "![pixel](https://tracker.test/p.png) [click](https://evil.test) <img src=x onerror=alert(1)> "
+    "`code` ``two`` | pipe | *bold* _em_ # head https://bare.test www.bare.test\nnext line"
+)
+
+
+def test_every_field_reaching_summary_md_is_inert(report: dict[str, Any]) -> None:
+    """Whatever a target sent, in any field summary.md shows (target, verdict reason, findings, leaked
+    objects, the gate's lines), renders as text: no image, no link, no HTML, no broken code span,
+    no extra table cell."""
+    from markdown_it import MarkdownIt
+
+    hostile = json.loads(json.dumps(report))
+    hostile["target"] = "http://host.test/v1" + MARKDOWN_ATTACKS
+    hostile["verdict_reason"] = MARKDOWN_ATTACKS
+    for check in hostile["checks"]:
+        for finding in check["findings"]:
+            finding["message"] = MARKDOWN_ATTACKS
+    hostile["resources"]["leaked"] = [f"/threads/{MARKDOWN_ATTACKS}: DELETE answered 500"]
+    hostile["profile"]["transport"] = [MARKDOWN_ATTACKS]
+    hostile["baseline"] = {
+        "file": MARKDOWN_ATTACKS,
+        "passed": False,
+        "headline": "gate failed: " + MARKDOWN_ATTACKS,
+        "accepted": [],
+        "new_failures": [MARKDOWN_ATTACKS],
+        "stale": [MARKDOWN_ATTACKS],
+        "expired": [],
+    }
+    text = render_markdown(hostile)
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    assert "<img" not in html
+    assert "<a " not in html
+    assert "onerror" not in html.replace("onerror=alert", "")  # only as escaped text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "https://" not in text  # no bare URL for GitHub to autolink
+    assert "www.bare" not in text
+    for row in (line for line in text.splitlines() if line.startswith("| <code>")):
+        assert row.count(" | ") == 3  # the table keeps its four cells: pipes are escaped
+
+
+def test_a_report_whose_findings_point_past_its_exchanges_is_refused(
+    written: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = json.loads((written / "conformance.json").read_text())
+    next(c for c in broken["checks"] if c["findings"])["findings"][0]["exchange"] = 10_000
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    for argv in (["report", str(path), "--html", str(tmp_path / "x.html")], ["compare", str(path), str(path)]):
+        assert main(argv, stdout=io.StringIO()) == 2
+        assert "points at exchange 10000, but the report holds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["report", "compare", "validate-har"])
+def test_json_nested_100000_deep_is_a_usage_error(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"log": {"entries": ' + "[" * 100_000 + "]" * 100_000 + "}}")
+    argv = [command, str(path)] + ([str(path)] if command == "compare" else [])
+    assert main(argv, stdout=io.StringIO()) == 2
+    assert "Traceback" not in capsys.readouterr().err

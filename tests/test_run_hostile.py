@@ -132,3 +132,16 @@ def test_redirect_to_another_host_never_receives_the_key(tmp_path: Path) -> None
     assert code == 1
     assert seen == []
     assert "RESP-STATUS-001" in (tmp_path / "conformance.json").read_text()
+
+
+def test_a_target_answering_json_nested_100000_deep_errors_no_check(tmp_path: Path) -> None:
+    """Such an answer cannot be read (nor judged beyond "not the schema"): findings, never ERRORED."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    with serve(answering("200 OK", {"content-type": "application/json"}, deep)) as url:
+        code = main(
+            ["run", "--base-url", url, "--api-key", KEY, "--timeout", "5", "--report-dir", str(tmp_path)],
+            stdout=io.StringIO(),
+        )
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert code in (1, 3)
+    assert [c["id"] for c in report["checks"] if c["outcome"] == "errored"] == []

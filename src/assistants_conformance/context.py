@@ -161,6 +161,11 @@ def _objects_of(response: Response) -> tuple[list[Any], bool]:
     return [], False
 
 
+def _a(noun: Any) -> str:
+    """`an assistant`, `a thread.run`: the article a noun of ours takes."""
+    return f"{'an' if str(noun)[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def shown(value: Any, limit: int = 80) -> str:
     """A value as a message shows it: a string quoted, anything else as JSON (`null`, `true`,
     `{"k": 1}`), never a Python repr; cut to `limit` characters with an ellipsis."""
@@ -175,7 +180,7 @@ def _operation_name(route: Route | None, method: str) -> str:
 def _json(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None  # the stream's own checks report it
 
 
@@ -342,8 +347,8 @@ class Context:
                     continue
                 if name == "object":  # one id, two objects: ids are meant to name one object each
                     message = (
-                        f"{operation}: the id {item['id']!r} names a {now[name]} here; it was first answered as "
-                        f"a {first[name]}"
+                        f"{operation}: the id {item['id']!r} names {_a(now[name])} here; it was first answered as "
+                        f"{_a(first[name])}"
                     )
                 else:
                     message = (
@@ -383,7 +388,8 @@ class Context:
                     source = "its run" if name == "assistant_id" else "the path"
                     self.add_finding(
                         "RESP-ID-001",
-                        f"{operation}: a {kind} has {name} {str(item.get(name))[:80]!r}; {source} says {value[:80]!r}",
+                        f"{operation}: {_a(kind)} has {name} "
+                        f"{str(item.get(name))[:80]!r}; {source} says {value[:80]!r}",
                         name,
                         "#/paths",
                         exchange=exchange,

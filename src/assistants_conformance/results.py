@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # What stands in a report where a secret was: part of the report format, so that renderers can
 # put the key (or a --header value) back from the environment in a reproduction.
@@ -17,11 +17,13 @@ REDACTED_HEADER = "[redacted: --header]"
 
 
 def secrets_of(base_url: str, api_key: str | None, header_values: Iterable[str]) -> list[str]:
-    """Every secret a run is given (the key, `user:password@` in the URL, --header values), longest
-    first so that none is left half-replaced; values under four characters are not scrubbed."""
+    """Every secret a run is given (the key, `user:password@` in the URL, --header values), and
+    the forms a target may echo it in (JSON-escaped, percent-encoded), longest first so that none
+    is left half-replaced; values under four characters are not scrubbed."""
     parts = urlsplit(base_url)
     found = {api_key or "", *(unquote(v) for v in (parts.username, parts.password) if v), *header_values}
-    return sorted((s for s in found if len(s) >= 4), key=len, reverse=True)
+    forms = {form for secret in found for form in (secret, json.dumps(secret)[1:-1], quote(secret, safe=""))}
+    return sorted((s for s in forms if len(s) >= 4), key=len, reverse=True)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -7,10 +7,13 @@ a time limit, and an exhausted budget makes the verdict incomplete, never a pass
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import re
 import secrets
+import ssl
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +24,7 @@ from urllib.parse import quote
 
 from assistants_conformance import __version__
 from assistants_conformance.checks import CATALOGUE, Level
+from assistants_conformance.checks.catalogue import ANSWERS
 from assistants_conformance.context import TAG, Context
 from assistants_conformance.contract import spec_path
 from assistants_conformance.errors import TargetUnreachable, TargetUnusable, UsageError
@@ -28,6 +32,7 @@ from assistants_conformance.profile import Profile
 from assistants_conformance.progress import Progress
 from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, RunResult, Verdict
 from assistants_conformance.scenarios import SCENARIOS, Scenario
+from assistants_conformance.stopping import Stop
 from assistants_conformance.target import BudgetExhausted, Response, Target, normalise_base_url
 from assistants_conformance.terminal import printable
 
@@ -56,10 +61,16 @@ class Options:
     stop_at_first_failure: bool = False
     profile: Profile = field(default_factory=Profile)
     progress: Progress | None = None  # what the terminal shows while the run goes (progress.py)
+    # How requests travel: one proxy or none (resolved at the edge, never read here from the
+    # environment), the TLS check, and the lines that say so in the report.
+    proxy: str | None = None
+    verify: ssl.SSLContext | bool = True
+    transport: list[str] = field(default_factory=list)
+    # Signals: the command installs one around the run and its reports; without, the run does.
+    stop: Stop | None = None
 
 
 PROPERTY_PREFIX = "PROP-"
-VALIDATOR_PREFIXES = ("RESP-", "SSE-", "STREAM-")
 
 
 def selected(options: Options) -> list[str]:
@@ -93,6 +104,8 @@ def run(options: Options) -> RunResult:
         timeout=options.timeout,
         budget_requests=options.budget_requests,
         deadline_s=options.time_limit,
+        proxy=options.proxy,
+        verify=options.verify,
     )
     ctx = Context(
         target,
@@ -105,42 +118,32 @@ def run(options: Options) -> RunResult:
         progress=options.progress,
         stop_at_first_failure=options.stop_at_first_failure,
     )
+    ctx.notes.extend(options.transport)
     wanted = set(selected(options))
     incomplete: list[str] = []
     swept: list[str] = []
-    try:
-        say = options.progress.line if options.progress is not None else None
-        probe = preflight(target, say=say, notes=ctx.notes)
-        control(ctx)
-        if options.sweep:
-            swept = _sweep(ctx, options.sweep_age, say)
-        if probe.status >= 500 and probe.status != 503:
-            incomplete.append(f"the target answers {probe.status} to a plain list request")
-        # The validators' checks judge every answer: selecting one runs every scenario.
-        judges_all = any(check.startswith(VALIDATOR_PREFIXES) for check in wanted)
-        chosen = [
-            sc
-            for sc in SCENARIOS
-            if (judges_all or wanted & set(sc.checks)) and (options.scenarios is None or sc.name in options.scenarios)
-        ]
-        pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
+    stop = options.stop or Stop()
+    with contextlib.ExitStack() as installed:
+        if options.stop is None:
+            installed.enter_context(stop)
+        stop.attach(target)
         try:
-            for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options, wanted), chosen):
-                if outcome:
-                    incomplete.append(outcome)
-        except KeyboardInterrupt:
-            # Ctrl-C: stop sending (in-flight scenarios end at their next request), skip the
-            # rest, then clean up and report what was checked as an incomplete run.
-            target.interrupted = True
-            incomplete.append("interrupted (Ctrl-C)")
+            try:
+                swept = _scenarios(ctx, options, wanted, incomplete)
+            except KeyboardInterrupt:
+                # A signal: stop sending (in-flight requests give up at once), skip the rest,
+                # then clean up and report what was checked as an incomplete run.
+                target.interrupted = True
+                incomplete.append(f"interrupted ({_said(stop.name)})")
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    finally:
-        if options.progress is not None:
-            options.progress.update("clean-up", target.used, len(ctx.failing_checks()))
-        resources = _clean_up(ctx)
-        resources["swept"] = swept
-        target.close()
+            stop.cleaning = True
+            if options.progress is not None:
+                options.progress.update("clean-up", target.used, len(ctx.failing_checks()))
+            resources = _clean_up(ctx)
+            if len(stop.received) > 1:
+                resources["interrupted"] = f"clean-up stopped by a second signal ({_said(stop.received[-1])})"
+            resources["swept"] = swept
+            target.close()
     unserved = ctx.not_served()
     _report_unserved(ctx, unserved)
     found = _without_unserved(ctx.findings, unserved)  # built once: each check's grouped findings
@@ -169,8 +172,45 @@ def run(options: Options) -> RunResult:
             "timings_ms": {op: round(sorted(t)[len(t) // 2] * 1000, 1) for op, t in ctx.timings.items()},
         },
         resources=resources,
-        profile={**options.profile.to_dict(), "model": ctx.model, "run_id": run_id},
+        profile={
+            **options.profile.to_dict(),
+            "model": ctx.model,
+            "run_id": run_id,
+            "transport": list(options.transport),  # proxy and TLS as the user set them, said in every report
+        },
     )
+
+
+def _said(name: str) -> str:
+    return {"SIGINT": "Ctrl-C", "": "Ctrl-C"}.get(name, name)
+
+
+def _scenarios(ctx: Context, options: Options, wanted: set[str], incomplete: list[str]) -> list[str]:
+    """Preflight, the control create, an optional sweep, then every chosen scenario; returns what
+    the sweep deleted. `incomplete` collects why the run cannot be called complete."""
+    target = ctx.target
+    say = options.progress.line if options.progress is not None else None
+    probe = preflight(target, say=say, notes=ctx.notes)
+    control(ctx)
+    swept = _sweep(ctx, options.sweep_age, say) if options.sweep else _left_before(ctx, options.sweep_age, say)
+    if probe.status >= 500 and probe.status != 503:
+        incomplete.append(f"the target answers {probe.status} to a plain list request")
+    # The validators' checks judge every answer: selecting one runs every scenario.
+    judges_all = any(CATALOGUE[check].judged_by == (ANSWERS,) for check in wanted)
+    chosen = [
+        sc
+        for sc in SCENARIOS
+        if (judges_all or wanted & set(sc.checks)) and (options.scenarios is None or sc.name in options.scenarios)
+    ]
+    pool = ThreadPoolExecutor(max_workers=max(1, options.workers))
+    try:
+        for outcome in pool.map(lambda sc: _run_scenario(ctx, sc, options, wanted), chosen):
+            if outcome:
+                incomplete.append(outcome)
+    finally:
+        target.interrupted = target.interrupted or sys.exc_info()[0] is not None
+        pool.shutdown(wait=True, cancel_futures=True)
+    return swept
 
 
 def _run_scenario(ctx: Context, scenario: Scenario, options: Options, wanted: set[str]) -> str | None:
@@ -331,6 +371,33 @@ def _sweep(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> l
             break
         after = ids[-1]
     return swept
+
+
+def _left_before(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> list[str]:
+    """Say (cheaply: one page of assistants) how many assistants earlier runs of this tool left that
+    are older than --sweep-age, and how to remove them; deletes nothing. Returns nothing swept."""
+    try:
+        page = ctx.target.request("GET", "/assistants", params={"limit": 100})
+    except (TargetUnreachable, BudgetExhausted):
+        return []
+    now = time.time()
+    old = []
+    for item in page.items():
+        metadata = item.get("metadata")
+        tag = metadata.get(TAG) if isinstance(metadata, dict) else None
+        found = _TAG_TIME.match(tag) if isinstance(tag, str) and tag != ctx.run_id else None
+        if found and now - int(found.group(1)) >= max_age:
+            old.append(tag)
+    if old:
+        more = " (in the newest hundred; there may be more)" if page.object().get("has_more") else ""
+        line = (
+            f"{len(old)} assistant(s) left by {len(set(old))} earlier run(s) of this tool, older than "
+            f"{max_age:g} s, are still on the server{more}: `--sweep` deletes them"
+        )
+        ctx.notes.append(line)
+        if say is not None:
+            say(f"  {line}")
+    return []
 
 
 def _clean_up(ctx: Context) -> dict[str, Any]:

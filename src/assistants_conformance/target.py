@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from assistants_conformance import deadline
 from assistants_conformance.errors import TargetUnreachable
 from assistants_conformance.results import REDACTED, REDACTED_HEADER, REDACTED_KEY, Exchange, scrub, secrets_of
 
@@ -59,6 +61,39 @@ def normalise_base_url(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
 
 
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def environment_proxy(url: str) -> tuple[str, str] | None:
+    """The proxy the environment names for `url` and the variable that named it (HTTPS_PROXY,
+    HTTP_PROXY, ALL_PROXY; NO_PROXY honoured), as curl and the SDKs would use it; None for none."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname):
+        return None
+    found = urllib.request.getproxies_environment()
+    for key in (parts.scheme, "all"):
+        if found.get(key):
+            return found[key], f"{key.upper()}_PROXY"
+    return None
+
+
+def check_proxy(proxy: str, source: str) -> str:
+    """A proxy URL fit to send through, or a ValueError saying what is wrong with it (and where
+    it came from); its `user:password@` is never shown."""
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+        raise ValueError(
+            f"{source} is not a proxy URL ({redact_userinfo(proxy)!r}): expected {', '.join(PROXY_SCHEMES)}://host:port"
+        )
+    try:
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"{source} has a port that is not a number: {redact_userinfo(proxy)!r}") from None
+    return parts.geturl()
+
+
 def redact_userinfo(url: str) -> str:
     """The URL with any `user:password@` replaced, for messages about a URL the user gave."""
     scheme, sep, rest = url.partition("://")
@@ -83,7 +118,7 @@ class Response:
     def json(self) -> Any:
         try:
             return json.loads(self.content)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than can be read
             return None
 
     @property
@@ -120,7 +155,12 @@ class Target:
         max_body: int = 8 << 20,
         retries_429: int = 3,
         on_exchange: Callable[[str, int, bytes, httpx.Headers, str], None] | None = None,
+        proxy: str | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
+        """`proxy`: the one proxy to send through (None: none; the environment is never read
+        here, the caller resolves it and says so). `verify`: a TLS context (--ca-cert), True, or
+        False (--insecure)."""
         self.base_url = normalise_base_url(base_url)
         self.api_key = api_key or ""
         given = urlsplit(base_url)
@@ -148,11 +188,19 @@ class Target:
             self._headers[self.auth_header] = self.credential(self.api_key)
         # Sent with every request of every phase (for gateways that need e.g. `api-version`).
         self.query = dict(query or {})
+        self.proxy = proxy
         self.client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             follow_redirects=False,
             auth=httpx.BasicAuth(*userinfo) if userinfo else None,
+            trust_env=False,
+            proxy=proxy,
+            verify=verify,
         )
+        # Every connect, write and read of a request ends by its deadline, and at an interrupt.
+        for transport in (self.client._transport, *self.client._mounts.values()):
+            if transport is not None:
+                deadline.install(transport)
 
     def close(self) -> None:
         self.client.close()
@@ -189,20 +237,17 @@ class Target:
         return out
 
     def _excerpt(self, body: bytes, *, tail: bool = False) -> str:
-        """The first EXCERPT bytes; with `tail` (an answer that broke off) its beginning and its
-        last bytes, where it broke."""
-        if tail and len(body) > EXCERPT:
-            head, end = body[: EXCERPT // 4], body[-(EXCERPT - EXCERPT // 4) :]
-            text = (
-                head.decode("utf-8", "replace")
-                + f"\n… [{len(body) - len(head) - len(end):,} bytes left out; {len(body):,} arrived in all] …\n"
-                + end.decode("utf-8", "replace")
-            )
-            return self.scrub(text)
-        text = body[:EXCERPT].decode("utf-8", "replace")
-        if len(body) > EXCERPT:
-            text += f"\n… [truncated: {len(body):,} bytes in all]"
-        return self.scrub(text)
+        """The first EXCERPT characters; with `tail` (an answer that broke off) its beginning and
+        its end, where it broke. Secrets are scrubbed from the whole text first: a cut never
+        leaves part of one behind."""
+        text = self.scrub(body.decode("utf-8", "replace"))
+        if len(text) <= EXCERPT:
+            return text
+        if tail:
+            head, end = text[: EXCERPT // 4], text[-(EXCERPT - EXCERPT // 4) :]
+            left_out = len(text) - len(head) - len(end)
+            return f"{head}\n… [{left_out:,} characters left out; {len(body):,} bytes arrived in all] …\n{end}"
+        return text[:EXCERPT] + f"\n… [truncated: {len(body):,} bytes in all]"
 
     def _record(
         self,
@@ -271,13 +316,22 @@ class Target:
             self.used += 1
             began = time.monotonic()
             try:
-                status, got, content, cut = self._send_twice_if_dropped(
-                    _Outgoing(method, url, sent, body, params, on_chunk)
-                )
+                with deadline.bounded(min(began + self.timeout, self.deadline), lambda: self.interrupted):
+                    status, got, content, cut = self._send_twice_if_dropped(
+                        _Outgoing(method, url, sent, body, params, on_chunk)
+                    )
             except httpx.HTTPError as exc:
+                if self.interrupted:
+                    raise BudgetExhausted("the run was interrupted") from None
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
+                if isinstance(exc, httpx.TimeoutException):
+                    message = f"no answer within {min(self.timeout, max(0.0, self.deadline - began)):g} s ({message})"
+                if self.proxy is not None and isinstance(exc, httpx.ProxyError | httpx.ConnectError):
+                    message = f"through the proxy {redact_userinfo(self.proxy)}: {message}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)
                 raise TargetUnreachable(f"{method} {self.scrub(url)}: {message}") from exc
+            if cut is not None and self.interrupted:
+                raise BudgetExhausted("the run was interrupted")
             index = self._record(
                 method, str(httpx.URL(url, params=params)), sent, body, status, got, content, began, error=cut
             )
@@ -338,6 +392,8 @@ class Target:
                     if time.monotonic() > deadline:
                         cut = f"the answer did not finish within {self.timeout:g} s (--timeout)"
                         break
+            except httpx.TimeoutException:
+                cut = f"the answer did not finish within {self.timeout:g} s (--timeout)"
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 cut = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'the connection broke'}"
             if cut is not None:

@@ -8,6 +8,7 @@ import json
 import math
 import os
 import secrets
+import ssl
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -17,11 +18,19 @@ from typing import TextIO
 from assistants_conformance.baseline import Gate, apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
+from assistants_conformance.context import TAG
 from assistants_conformance.errors import UsageError
 from assistants_conformance.profile import Profile, load_profile
 from assistants_conformance.progress import for_terminal
 from assistants_conformance.results import Outcome, RunResult, Verdict, scrub, secrets_of
-from assistants_conformance.target import FRAMING_HEADERS, normalise_base_url
+from assistants_conformance.stopping import Stop
+from assistants_conformance.target import (
+    FRAMING_HEADERS,
+    check_proxy,
+    environment_proxy,
+    normalise_base_url,
+    redact_userinfo,
+)
 from assistants_conformance.terminal import printable
 
 EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
@@ -47,6 +56,73 @@ def _query(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _unsendable(value: str) -> str | None:
+    """Why a header value cannot be sent as it is, in words that never repeat the value (it may
+    be a key): HTTP header values are visible ASCII here, as every client sends them."""
+    if any(c in "\r\n" for c in value):
+        return "has a line ending (read from a file with CRLF endings?)"
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
+        return "has a control character"
+    if not value.isascii():
+        return "has a character outside ASCII, which HTTP headers do not carry (percent-encode or base64 it)"
+    return None
+
+
+def _key(args: argparse.Namespace) -> str | None:
+    """The API key, from --api-key or the environment, refused at the door if it cannot be sent."""
+    for source, value in (
+        ("--api-key", args.api_key),
+        ("$ASSISTANTS_API_KEY", os.environ.get("ASSISTANTS_API_KEY")),
+        ("$OPENAI_API_KEY", os.environ.get("OPENAI_API_KEY")),
+    ):
+        if value:
+            problem = _unsendable(value)
+            if problem:
+                raise UsageError(f"the API key from {source} {problem}; it was not sent, and is not shown")
+            return value
+    return None
+
+
+def _transport(args: argparse.Namespace) -> tuple[str | None, ssl.SSLContext | bool, list[str]]:
+    """The proxy and TLS settings of the run, checked at the door, and the lines that say them."""
+    said: list[str] = []
+    proxy = None
+    if not args.reference and not args.no_proxy:
+        try:
+            base_url = normalise_base_url(args.base_url)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        found = environment_proxy(base_url)
+        if found is not None:
+            try:
+                proxy = check_proxy(*found)
+            except ValueError as exc:
+                raise UsageError(f"{exc} (--no-proxy goes direct)") from None
+            if proxy.startswith("socks"):
+                try:
+                    import socksio  # noqa: F401
+                except ImportError:
+                    raise UsageError(f"{found[1]} names a SOCKS proxy; that needs the socksio package") from None
+            said.append(
+                f"requests go through the proxy {redact_userinfo(proxy)} (from ${found[1]}; --no-proxy goes direct)"
+            )
+    if args.insecure and args.ca_cert:
+        raise UsageError("--insecure and --ca-cert contradict each other: give one")
+    verify: ssl.SSLContext | bool = True
+    if args.insecure:
+        verify = False
+        said.append(
+            "TLS certificates are NOT verified (--insecure): anyone between here and the target can read the key"
+        )
+    elif args.ca_cert:
+        try:
+            verify = ssl.create_default_context(cafile=str(args.ca_cert))
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--ca-cert {args.ca_cert}: not a readable PEM file of certificates ({exc})") from None
+        said.append(f"TLS certificates are verified against {args.ca_cert}")
+    return proxy, verify, said
+
+
 def _auth_header(name: str | None) -> str | None:
     if name is not None and (not name.strip() or not all(c.isascii() and (c.isalnum() or c in "-_") for c in name)):
         raise UsageError(f"--auth-header must be a header name (letters, digits, - and _), got {name!r}")
@@ -62,15 +138,9 @@ def _headers(values: list[str]) -> dict[str, str]:
         name, content = name.strip(), content.strip()
         if not all(c.isascii() and (c.isalnum() or c in "!#$%&'*+-.^_`|~") for c in name):
             raise UsageError(f"--header {name!r}: a header name is ASCII letters, digits and !#$%&'*+-.^_`|~")
-        try:
-            content.encode("latin-1")
-        except UnicodeEncodeError as exc:
-            raise UsageError(
-                f"--header {name}: the value has {content[exc.start]!r}, which HTTP headers cannot carry "
-                "(Latin-1 only; percent-encode or base64 it as the server expects)"
-            ) from exc
-        if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in content):
-            raise UsageError(f"--header {name}: the value has a control character")
+        problem = _unsendable(content)
+        if problem:  # the value is never shown: a header may carry a secret
+            raise UsageError(f"--header {name}: the value {problem}")
         if name.lower() in FRAMING_HEADERS:
             raise UsageError(f"--header {name}: how a request is framed is the HTTP client's to set, not an option's")
         out[name] = content
@@ -90,7 +160,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
         normalise_base_url(args.base_url)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    yield args.base_url, args.api_key or os.environ.get("ASSISTANTS_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    yield args.base_url, _key(args)
 
 
 def _numbers(args: argparse.Namespace) -> None:
@@ -151,6 +221,10 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
         "workers": args.workers,
         "profile": load_profile(args.profile) if args.profile else Profile(),
     }
+    proxy, verify, transport_lines = _transport(args)
+    options_kw.update(proxy=proxy, verify=verify, transport=transport_lines)
+    if not args.reference:
+        _key(args)  # refused at the door, before the report directory is touched
     _writable(args.report_dir)
     if not selected(Options(base_url="", api_key=None, **options_kw)):  # type: ignore[arg-type]
         raise UsageError(
@@ -158,11 +232,14 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
             "phase that decides them); a run that decides nothing cannot be conformant"
         )
     entries = load_baseline(args.baseline) if args.baseline else None
-    with _target(args) as (base_url, key):
+    # Signals end the run alike, and never cut the reports short (stopping.py).
+    with Stop() as stop, _target(args) as (base_url, key):
         print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)
+        for line in transport_lines:
+            print(f"  {line}", file=out, flush=True)
         progress = for_terminal(out, quiet=args.quiet)
         try:
-            result = run(Options(base_url=base_url, api_key=key, progress=progress, **options_kw))  # type: ignore[arg-type]
+            result = run(Options(base_url=base_url, api_key=key, progress=progress, stop=stop, **options_kw))  # type: ignore[arg-type]
         finally:
             if progress is not None:
                 progress.close()
@@ -223,7 +300,12 @@ def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = 
     leaked = result.resources.get("leaked") or []
     print(
         f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} "
-        "deleted (read back)" + (f", {len(leaked)} LEFT BEHIND:" if leaked else ""),
+        "deleted (read back)"
+        + (
+            f", {len(leaked)} LEFT BEHIND (tagged {TAG}={result.resources.get('tag', {}).get(TAG, '?')}):"
+            if leaked
+            else ""
+        ),
         file=out,
     )
     for line in leaked[:10]:

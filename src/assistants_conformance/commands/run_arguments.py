@@ -84,5 +84,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", type=Path, help="TOML or YAML: the capabilities the target claims (default: all)")
     parser.add_argument("--workers", type=int, default=1, help="scenarios run in parallel, 1-16 (default: 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress lines while running")
-    parser.add_argument("--baseline", type=Path, help="YAML of accepted failures: gate on regressions only")
+    parser.add_argument(
+        "--no-proxy",
+        action="store_true",
+        help="go to the target directly, not through HTTPS_PROXY/HTTP_PROXY/ALL_PROXY (default: as the environment "
+        "says; the bundled server is never reached through a proxy)",
+    )
+    parser.add_argument(
+        "--ca-cert", type=Path, metavar="FILE", help="PEM file of the CA that signed the target's certificate"
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="do not verify the target's TLS certificate (marked in every report; default: verify)",
+    )
+    parser.add_argument("--baseline", type=Path, help="YAML of accepted findings: gate on regressions only")
     parser.add_argument("--write-baseline", type=Path, help="write the current failures as a baseline")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -40,13 +39,17 @@ def _open(path: str) -> BinaryIO:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _print_violations(violations: list[Violation], out: TextIO, indent: str = "") -> None:
+def _print_violations(
+    violations: list[Violation], out: TextIO, indent: str = "", dropped: dict[tuple[str, Severity], int] | None = None
+) -> None:
     for violation in violations[:SHOWN]:
         print(indent + printable(violation.render()), file=out)
-    if len(violations) > SHOWN:
-        counts = Counter(v.check for v in violations[SHOWN:])
+    counts = Counter(v.check for v in violations[SHOWN:])
+    for (check, _), n in (dropped or {}).items():
+        counts[check] += n
+    if counts:
         more = ", ".join(f"{check} x{n}" for check, n in counts.most_common())
-        print(f"{indent}… and {len(violations) - SHOWN} more: {more}", file=out)
+        print(f"{indent}… and {sum(counts.values())} more: {more}", file=out)
 
 
 def run_validate_stream(path: str, operation: str | None, out: TextIO) -> int:
@@ -61,11 +64,12 @@ def run_validate_stream(path: str, operation: str | None, out: TextIO) -> int:
     name = "standard input" if path == "-" else path
     if report.frames == 0 and not any(v.check.startswith("SSE-") for v in report.violations):
         print(f"{name}: no events at all (an empty stream is not a conforming Assistants stream)", file=out)
-    _print_violations(report.violations, out)
-    failed = [v for v in report.violations if v.severity is Severity.ERROR]
-    warned = len(report.violations) - len(failed)
+    _print_violations(report.violations, out, dropped=report.dropped)
+    failed = sum(v.severity is Severity.ERROR for v in report.violations)
+    failed += sum(n for (_, severity), n in report.dropped.items() if severity is Severity.ERROR)
+    warned = len(report.violations) + sum(report.dropped.values()) - failed
     verdict = "conforms" if not failed else "does not conform"
-    print(f"{name}: {report.frames} events, {len(failed)} violation(s), {warned} warning(s): {verdict}", file=out)
+    print(f"{name}: {report.frames} events, {failed} violation(s), {warned} warning(s): {verdict}", file=out)
     return 1 if failed else 0
 
 
@@ -79,28 +83,83 @@ def _har_body(content: dict[str, Any]) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+MAX_HAR_DEPTH = 64  # a HAR nests a dozen levels; far deeper is not a HAR, and costs memory to build
+_STARTS, _ENDS = ("start_map", "start_array"), ("end_map", "end_array")
+
+
+def _har_entries(handle: Any, path: str) -> Iterator[Any]:
+    """The entries of a HAR, one at a time as they are read (memory holds one entry, not the
+    file); a UsageError when it is not JSON, nests deeper than a HAR, or has no `log.entries` list.
+    ijson's basic events carry no path (its prefixed ones grow with the depth): the path is kept here."""
+    import ijson
+
+    found = False
+    events = ijson.basic_parse(handle)  # numbers as Decimal: 1e400 is refused as a status, not a parse error
+    keys: list[str] = []
+    try:
+        for event, value in events:
+            if event == "map_key":
+                keys[-1] = value
+                continue
+            here = ".".join(keys)
+            if event in _STARTS:
+                if len(keys) >= MAX_HAR_DEPTH:
+                    raise UsageError(f"{path} is not a HAR file: its JSON nests deeper than {MAX_HAR_DEPTH} levels")
+                if here == "log.entries.item":
+                    yield _built(events, event, value, len(keys), path)
+                    continue
+                found = found or (here == "log.entries" and event == "start_array")
+                keys.append("" if event == "start_map" else "item")
+            elif event in _ENDS:
+                keys.pop()
+            elif here == "log.entries.item":
+                yield value  # not an entry: skipped as malformed by the caller
+    except ijson.JSONError as exc:
+        raise UsageError(f"{path} is not a HAR file: not JSON ({str(exc)[:100]})") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not a HAR file: not UTF-8 ({str(exc)[:100]})") from None
+    if not found:
+        raise UsageError(f"{path} is not a HAR file: no log.entries list")
+
+
+def _built(events: Iterator[tuple[str, Any]], event: str, value: Any, depth: int, path: str) -> Any:
+    """One entry, from its opening event to the matching close."""
+    import ijson
+
+    builder = ijson.ObjectBuilder()
+    builder.event(event, value)
+    level = 1
+    for inner, inner_value in events:
+        builder.event(inner, inner_value)
+        if inner in _STARTS:
+            level += 1
+            if depth + level > MAX_HAR_DEPTH:
+                raise UsageError(f"{path} is not a HAR file: its JSON nests deeper than {MAX_HAR_DEPTH} levels")
+        elif inner in _ENDS:
+            level -= 1
+            if level == 0:
+                break
+    return builder.value
+
+
 def run_validate_har(path: str, out: TextIO) -> int:
     handle = _open(path)
     try:
-        raw = handle.read()
+        return _validate_har(_har_entries(handle, path), path, out)
     finally:
         if handle is not sys.stdin.buffer:
             handle.close()
-    try:
-        har = json.loads(raw)
-        entries = har["log"]["entries"]
-        if not isinstance(entries, list):
-            raise TypeError
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path} is not a HAR file: not JSON ({str(exc)[:100]})") from exc
-    except (KeyError, TypeError) as exc:
-        raise UsageError(f"{path} is not a HAR file: no log.entries list") from exc
+
+
+def _validate_har(entries: Iterator[Any], path: str, out: TextIO) -> int:
     validator = ResponseValidator()
     checked = skipped = failing = 0
     for number, entry in enumerate(entries, 1):
         try:
             request, response = entry["request"], entry["response"]
             method, url, status = request["method"], request["url"], int(response["status"])
+            if not 100 <= status <= 599:
+                raise ValueError(status)
             headers = {h["name"]: h["value"] for h in response.get("headers") or []}
             content = response.get("content")
             content = {} if content is None else content

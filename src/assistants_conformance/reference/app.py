@@ -72,7 +72,9 @@ def _endpoint(ops: dict[str, Operation], api: Api, validator: RequestValidator, 
         _auth(request, api_key)
         simulate = request.headers.get(SIMULATE_HEADER)
         if simulate is not None:
-            raise SIMULATED.get(int(simulate) if simulate.isdigit() else 0) or ApiError(
+            # ASCII digits, three at most: `²` is a digit to str.isdigit, and int() of 5,000 digits raises.
+            number = int(simulate) if simulate.isascii() and simulate.isdigit() and len(simulate) <= 3 else 0
+            raise SIMULATED.get(number) or ApiError(
                 400, f"{SIMULATE_HEADER} takes one of {sorted(SIMULATED)}.", param=SIMULATE_HEADER
             )
         query = validator.query(op.operation_id, request.query_params, _multi(request))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shlex
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -57,10 +58,24 @@ def load_report(path: Path) -> Report:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} is not a JSON report: {str(exc)[:120]}") from exc
-    found = problems(report)
+    except RecursionError:
+        raise UsageError(f"{path} is not a report: its JSON nests deeper than any report does") from None
+    found = problems(report) or dangling(report)
     if found:
         raise UsageError(f"{path} is not a valid assistants-conformance report: {found[0]}")
     return report
+
+
+def dangling(report: Report) -> list[str]:
+    """Findings that point at exchanges the report does not hold (the schema cannot say so)."""
+    held = len(report["exchanges"])
+    return [
+        f"checks/{check['id']}: finding {n} points at exchange {index}, but the report holds {held}"
+        for check in report["checks"]
+        for n, finding in enumerate(check["findings"])
+        for index in (finding.get("exchange"), *finding.get("examples", ()))
+        if index is not None and index >= held
+    ]
 
 
 def header_variable(name: str) -> str:
@@ -161,9 +176,21 @@ def render_junit(report: Report) -> str:
 
 
 # ---------------------------------------------------------------- Markdown
+_PUNCTUATION = re.compile(r"([\\`*_\[\]()!~#|{}+])")
+
+
 def _cell(text: str) -> str:
-    """Table-safe and inert: GitHub renders inline HTML in Markdown, so what a target sent is escaped."""
-    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+    """Inert Markdown text, table-safe: GitHub renders inline HTML, links, images and autolinks,
+    so what a target sent is HTML-escaped, its Markdown punctuation backslash-escaped, its URLs
+    broken (no live link or tracking image), its lines joined."""
+    text = _PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
+    return text.replace("://", "&#58;//").replace("www.", "www&#46;").replace("\r", " ").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """Text in code font that stays inert: a backtick span cannot hold backticks and decodes
+    nothing, so it is <code> with the text escaped as any other."""
+    return f"<code>{_cell(text)}</code>"
 
 
 def render_markdown(report: Report) -> str:
@@ -172,13 +199,13 @@ def render_markdown(report: Report) -> str:
     gate = report.get("baseline")
     if gate:  # the gate's decision leads: it is what the CI step's colour says
         mark = "✅" if gate["passed"] else "❌"
+        headline = gate.get("headline") or f"gate {'passed' if gate['passed'] else 'failed'}"
         lines = [
-            f"## {mark} {_cell(gate.get('headline', ''))[:1].upper()}{_cell(gate.get('headline', ''))[1:]} — "
-            f"`{_cell(report['target'])}`",
+            f"## {mark} {_cell(headline[:1].upper() + headline[1:])} — {_code(report['target'])}",
             "",
             *[f"- **new:** {_cell(line[:300])}" for line in gate["new_failures"][:20]],
             *[
-                f"- **fixed** (remove it from `{_cell(gate['file'])}`): {_cell(line[:300])}"
+                f"- **fixed** (remove it from {_code(gate['file'])}): {_cell(line[:300])}"
                 for line in gate["stale"][:20]
             ],
             *([""] if gate["new_failures"] or gate["stale"] else []),
@@ -189,11 +216,13 @@ def render_markdown(report: Report) -> str:
         ]
     else:
         lines = [
-            f"## {icon} {report['verdict'].upper()}: `{_cell(report['target'])}`",
+            f"## {icon} {report['verdict'].upper()}: {_code(report['target'])}",
             "",
             f"{_cell(report['verdict_reason'])}",
             "",
         ]
+    lines += [f"> **{_cell(line)}**" for line in report["profile"].get("transport", [])]
+    lines += [""] if report["profile"].get("transport") else []
     lines += [
         "| passed | failed | warned | skipped | errored | requests | time |",
         "|---:|---:|---:|---:|---:|---:|---:|",
@@ -207,16 +236,16 @@ def render_markdown(report: Report) -> str:
         for check in failing:
             first = check["findings"][0]["message"] if check["findings"] else check["reason"]
             outcome = "accepted" if accepted_only(check) is not None else check["outcome"]
-            lines.append(f"| `{check['id']}` | {check['level']} | {outcome} | {_cell(first[:200])} |")
+            lines.append(f"| {_code(check['id'])} | {check['level']} | {outcome} | {_cell(first[:200])} |")
         lines.append("")
     leaked = report["resources"].get("leaked") or []
     if leaked:
         lines += [
-            f"**{len(leaked)} resource(s) could not be deleted:** " + ", ".join(f"`{p}`" for p in leaked[:10]),
+            f"**{len(leaked)} resource(s) could not be deleted:** " + ", ".join(_code(p) for p in leaked[:10]),
             "",
         ]
     lines.append(
-        f"<sub>assistants-conformance {report['tool_version']}, contract {report['spec_sha256'][:12]}, "
+        f"<sub>assistants-conformance {_cell(report['tool_version'])}, contract {_cell(report['spec_sha256'][:12])}, "
         f"seed {report['seed']}</sub>"
     )
     return "\n".join(lines) + "\n"

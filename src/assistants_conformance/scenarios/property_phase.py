@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from importlib import metadata
@@ -230,6 +231,8 @@ def _draw(seed_: int, max_examples: int) -> Groups:
             )
             @given(case=op.as_strategy(generation_mode=mode))
             def draw(case: Any) -> None:
+                if getattr(_drawing, "interrupted", lambda: False)():  # a signal: stop within a case
+                    raise BudgetExhausted("the run was interrupted")
                 drawn.append(Generated.of(case))  # noqa: B023 - called only within this iteration
 
             draw()
@@ -237,9 +240,18 @@ def _draw(seed_: int, max_examples: int) -> Groups:
     return tuple(groups)
 
 
+# Per thread: what tells the drawing of cases (minutes without a cache) that the run was interrupted.
+_drawing = threading.local()
+
+
 def run(ctx: Context) -> None:
     ticker = _Ticker(ctx)
-    for label, cases in _drawn(ctx.seed, ctx.max_examples):
+    _drawing.interrupted = lambda: ctx.target.interrupted
+    try:
+        groups = _drawn(ctx.seed, ctx.max_examples)
+    finally:
+        del _drawing.interrupted
+    for label, cases in groups:
         for case in cases:
             try:
                 _judge(ctx, case, send(ctx, case))
@@ -453,9 +465,11 @@ def _created_object(content: bytes) -> Any:
     (the run lives in that thread, so deleting the thread cleans up both)."""
     try:
         return json.loads(content) if content else None
+    except RecursionError:
+        return None
     except ValueError:
         found = _THREAD_CREATED.search(content)
         try:
             return json.loads(found.group(1)) if found else None
-        except ValueError:
+        except (ValueError, RecursionError):
             return None

@@ -57,6 +57,8 @@ class SSEParser:
         self._retry: int | None = None
         self._first_line: int | None = None
         self._events_in_frame = 0
+        self._frame_chars = 0  # a frame that never ends (no blank line) is capped like a line
+        self._oversized = False
 
     def _decode(self, chunk: bytes, final: bool = False) -> str:
         try:
@@ -111,7 +113,11 @@ class SSEParser:
                 self._line += 1
                 if self._first_line is None:
                     self._first_line = self._line
-                data.append(line[6:])
+                self._frame_chars += len(line)
+                if self._frame_chars > MAX_LINE:
+                    self._oversize()
+                else:
+                    data.append(line[6:])
             elif line.startswith("event: ") and not self._events_in_frame:
                 self._line += 1
                 if self._first_line is None:
@@ -167,7 +173,11 @@ class SSEParser:
         if self._first_line is None:
             self._first_line = self._line
         if name == "data":
-            self._data.append(value)
+            self._frame_chars += len(line)
+            if self._frame_chars > MAX_LINE:
+                self._oversize()
+            else:
+                self._data.append(value)
         elif name == "event":
             self._events_in_frame += 1
             if self._events_in_frame == 2:
@@ -199,9 +209,26 @@ class SSEParser:
             message += " (further field warnings in this stream are not reported)"
         self.violations.append(Violation("SSE-FIELD-001", message, severity=Severity.WARNING, line=self._line))
 
+    def _oversize(self) -> None:
+        """A frame past MAX_LINE characters: said once, its data dropped (memory stays flat) until
+        the blank line that ends it."""
+        if not self._oversized:
+            self._oversized = True
+            self.violations.append(
+                Violation(
+                    "SSE-LINE-001",
+                    f"a frame of over {MAX_LINE:,} characters without a blank line; it was dropped",
+                    line=self._first_line,
+                )
+            )
+        self._data.clear()
+
     def _dispatch(self) -> Frame | None:
         first = self._first_line
         if first is None:  # consecutive blank lines
+            return None
+        if self._oversized:
+            self._reset()
             return None
         if not self._data:
             if self._event is not None:

@@ -22,6 +22,7 @@ from assistants_conformance.validate.schemas import FastSchemas, default_schemas
 from assistants_conformance.validate.sse import Frame
 from assistants_conformance.validate.violations import Severity, Violation
 
+KEPT_PER_RULE = 100
 _RUN_STATUS_OF_EVENT = {"created": "queued"}
 _TERMINAL = frozenset({"completed", "incomplete", "failed", "cancelled", "expired"})
 _ALLOWED: dict[str, frozenset[str]] = {
@@ -49,8 +50,9 @@ class _Item:
     kind: str  # message | step
     run_id: str | None
     phase: str = "created"  # created | in_progress | delta | ended
-    texts: dict[int, str] = field(default_factory=dict)
-    args: dict[int, str] = field(default_factory=dict)
+    # Delta pieces per content index, joined once at the end: folding stays linear in the stream.
+    texts: dict[int, list[str]] = field(default_factory=dict)
+    args: dict[int, list[str]] = field(default_factory=dict)
     call_ids: dict[int, str] = field(default_factory=dict)
     deltas: int = 0
     step_type: str | None = None
@@ -71,6 +73,8 @@ class StreamValidator:
         self.table: dict[str, EventSchema] = self.schemas.contract.event_schemas
         self.operation = operation
         self.violations: list[Violation] = []
+        self._kept: dict[str, int] = {}
+        self.dropped: dict[tuple[str, Severity], int] = {}  # beyond KEPT_PER_RULE: counted, not kept
         # The rules that had something to judge in this stream: the evidence behind a pass.
         self.judged: set[str] = set()
         self._delta_messages: set[str] = set()
@@ -92,9 +96,20 @@ class StreamValidator:
         self._last_event: str | None = None
 
     # ------------------------------------------------------------------ helpers
+    def _add(self, violation: Violation) -> None:
+        """Keep the first KEPT_PER_RULE violations of each rule; count the others (a stream of a
+        million unknown events must not keep a million warnings)."""
+        kept = self._kept.get(violation.check, 0)
+        if kept >= KEPT_PER_RULE:
+            key = (violation.check, violation.severity)
+            self.dropped[key] = self.dropped.get(key, 0) + 1
+            return
+        self._kept[violation.check] = kept + 1
+        self.violations.append(violation)
+
     def _report(self, check: str, message: str, *, where: str = "", severity: Severity = Severity.ERROR) -> None:
         frame = self._frame
-        self.violations.append(
+        self._add(
             Violation(
                 check,
                 message,
@@ -162,7 +177,7 @@ class StreamValidator:
             for violation in wrong_time:
                 self._report(violation.check, f"{name}: {violation.message}", where=violation.where)
         for violation in found:
-            self.violations.append(
+            self._add(
                 Violation(
                     violation.check,
                     f"{name}: {violation.message}",
@@ -328,11 +343,11 @@ class StreamValidator:
                         f"step {step_id} made tool call {call_id}, which required_action does not ask for",
                         where="/required_action",
                     )
-                elif item.args.get(index, "") != asked[call_id]:
+                elif (folded := "".join(item.args.get(index, ()))) != asked[call_id]:
                     self._report(
                         "STREAM-FOLD-002",
                         f"tool call {call_id}: the argument deltas add up to "
-                        f"{item.args.get(index, '')[:60]!r} but required_action has {str(asked[call_id])[:60]!r}",
+                        f"{folded[:60]!r} but required_action has {str(asked[call_id])[:60]!r}",
                         where="/required_action",
                     )
 
@@ -398,17 +413,17 @@ class StreamValidator:
         item.deltas += 1
         for part in (data.get("delta") or {}).get("content") or []:
             if part.get("type") == "text":
-                index = part["index"]
-                item.texts[index] = item.texts.get(index, "") + ((part.get("text") or {}).get("value") or "")
+                item.texts.setdefault(part["index"], []).append((part.get("text") or {}).get("value") or "")
 
     def _check_text_fold(self, message_id: str, item: _Item, data: dict[str, Any]) -> None:
         # Text a streamed message completes with but no delta carried never reached a client that
         # renders deltas (the point of `stream: true`), so zero deltas is checked like any other fold.
         self.judged.add("STREAM-FOLD-001")
         final = {i: p["text"]["value"] for i, p in enumerate(data.get("content") or []) if p.get("type") == "text"}
-        if final != item.texts:
-            for index in sorted(set(final) | set(item.texts)):
-                got, want = item.texts.get(index, ""), final.get(index, "")
+        folded = {index: "".join(parts) for index, parts in item.texts.items()}
+        if final != folded:
+            for index in sorted(set(final) | set(folded)):
+                got, want = folded.get(index, ""), final.get(index, "")
                 if got != want:
                     added = (
                         f"the deltas add up to {got[:60]!r}" if item.deltas else "no `thread.message.delta` streamed it"
@@ -496,7 +511,7 @@ class StreamValidator:
             if call.get("id"):
                 item.call_ids[index] = call["id"]
             function = call.get("function") or {}
-            item.args[index] = item.args.get(index, "") + (function.get("arguments") or "")
+            item.args.setdefault(index, []).append(function.get("arguments") or "")
 
     @staticmethod
     def _fold_into_snapshot(snapshot: dict[str, Any], details: dict[str, Any]) -> None:
@@ -521,7 +536,8 @@ class StreamValidator:
     def _check_tool_fold(self, step_id: str, item: _Item, details: dict[str, Any]) -> None:
         self.judged.add("STREAM-FOLD-002")
         calls = details.get("tool_calls") or []
-        for index, folded in item.args.items():
+        for index, parts in item.args.items():
+            folded = "".join(parts)
             final = ((calls[index] if index < len(calls) else {}).get("function") or {}).get("arguments")
             if final is not None and final != folded:
                 self._report(
@@ -540,7 +556,10 @@ class StreamValidator:
         where = f"after {self._frames} frame(s)" + (f", the last `{self._last_event}`" if self._last_event else "")
         if cut is not None:
             self.judged.add("STREAM-END-001")
-            self._report("STREAM-END-001", f"the stream broke off {where}: {cut}")
+            if self._done is not None:
+                self._report("STREAM-END-001", f"`done` arrived, but the server did not close the stream: {cut}")
+            else:
+                self._report("STREAM-END-001", f"the stream broke off {where}: {cut}")
             return self.violations
         if not self._frames:
             self.judged.add("STREAM-END-001")

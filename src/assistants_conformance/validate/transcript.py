@@ -9,7 +9,7 @@ from typing import Any
 from assistants_conformance.validate.schemas import FastSchemas
 from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.stream import StreamValidator
-from assistants_conformance.validate.violations import Violation
+from assistants_conformance.validate.violations import Severity, Violation
 
 
 @dataclass
@@ -19,6 +19,8 @@ class StreamReport:
     events: dict[str, int]
     last_snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
     judged: set[str] = field(default_factory=set)  # the rules this stream gave evidence on
+    # Violations beyond the first hundred of a rule, counted by rule and severity, not kept.
+    dropped: dict[tuple[str, Severity], int] = field(default_factory=dict)
 
 
 def validate_stream_chunks(
@@ -44,7 +46,9 @@ def validate_stream_chunks(
     found = parser.violations + validator.finish(cut=cut)
     found.sort(key=lambda v: (v.line or 0, v.frame or 0))
     judged = parser.judged | validator.judged | {v.check for v in found}
-    return StreamReport(found, frames, dict(validator.events_seen), validator.last_snapshots, judged)
+    return StreamReport(
+        found, frames, dict(validator.events_seen), validator.last_snapshots, judged, dict(validator.dropped)
+    )
 
 
 def validate_stream_bytes(

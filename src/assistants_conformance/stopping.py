@@ -1,0 +1,57 @@
+"""How a run ends when it is told to: Ctrl-C (SIGINT), what CI runners and `timeout` send
+(SIGTERM), a closed terminal (SIGHUP) all end it the same way. The first signal stops new work
+(in-flight requests give up within a fraction of a second, see deadline.py) and the run cleans up
+and reports as interrupted; a signal during clean-up stops the clean-up, and the report lists
+what is left; the report is always written. Exit 3: incomplete.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType, TracebackType
+from typing import Any
+
+SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stop:
+    """Installed around a run (and its reports) in the main thread; elsewhere it only records.
+
+    `attach(target)` names what to interrupt: anything with an `interrupted` attribute."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.cleaning = False  # set once the run cleans up: then a signal stops that, never the report
+        self._targets: list[Any] = []
+        self._old: dict[int, Any] = {}
+
+    @property
+    def name(self) -> str:
+        return self.received[0] if self.received else ""
+
+    def attach(self, target: Any) -> None:
+        self._targets.append(target)
+        if self.received:
+            target.interrupted = True
+
+    def __enter__(self) -> Stop:
+        if threading.current_thread() is threading.main_thread():
+            for sig in SIGNALS:
+                self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        first = not self.received
+        self.received.append(signal.Signals(signum).name)
+        for target in self._targets:
+            target.interrupted = True
+        if first and not self.cleaning:
+            raise KeyboardInterrupt(self.received[0])
