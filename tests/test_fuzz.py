@@ -77,6 +77,10 @@ raw_files = st.one_of(
             b'{"format": "assistants-conformance/report/1"}',
             b"event: done\ndata: [DONE]\n\n",
             b"data: {\n\n",
+            # Deep JSON in every file the CLI reads (profile, baseline, report, HAR, stream data).
+            b'{"log": {"entries": ' + b"[" * 50_000 + b"]" * 50_000 + b"}}",
+            b'{"capabilities": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+            b"event: thread.run.created\ndata: " + b"[" * 50_000 + b"]" * 50_000 + b"\n\n",
         ]
     ),
 )
@@ -108,11 +112,13 @@ def command_lines(draw: st.DrawFn, folder: Path) -> list[str]:
     command = draw(st.sampled_from(["run", "report", "compare", "checks", "spec", "validate-stream", "validate-har"]))
     values = st.one_of(
         st.sampled_from(["nan", "inf", "-1", "0", "1", "999999999999", "", "é☃", "X: y", "a=b", str(data)]),
+        st.sampled_from(["X-Key: v\r", "X-Key: v\nInjected: 1", "X-Key: caf\u00e9", "X-Key: \x00", "X-Key: \x7f"]),
         st.text(alphabet=string.printable, max_size=12),
     )
     argv = [command]
     if command == "run":
         argv += ["--base-url", draw(st.sampled_from([UNREACHABLE, "ftp://x", "http://", "http://u:p@127.0.0.1:9"]))]
+        argv += draw(st.sampled_from([[], ["--api-key", "sk-\r"], ["--api-key", "sk-é"], ["--api-key", "sk\x01"]]))
         argv += draw(st.sampled_from([[], ["--profile", str(data)], ["--baseline", str(data)]]))
         argv += ["--report-dir", str(folder / "reports"), "--quiet"]
     elif command in ("report", "validate-stream", "validate-har"):
@@ -229,3 +235,64 @@ def test_the_reference_server_survives_generated_and_hostile_requests() -> None:
     assert statuses["/assistants"] == 200
     assert threads, "the generated requests created no thread to list"
     assert set(statuses.values()) <= {200, 404}, statuses  # 404: a generated DELETE removed that thread
+
+
+# ----------------------------------------------------------------------------- signals and slow heads
+@pytest.mark.parametrize("seed", range(3))
+def test_a_signal_at_a_random_moment_ends_the_run_as_documented(seed: int, tmp_path: Path) -> None:
+    """SIGINT, SIGTERM or SIGHUP at a random moment of a run: exit 0, 1 or 3 (3 when it came in
+    time to interrupt), never 4, no traceback, a report when the run had begun, nothing left behind."""
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    rng = random.Random(seed if not RANDOM else None)
+    sig = rng.choice([signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+    key = "sk-fuzz-signal-0123456789"
+    with running_server(api_key=key) as server:
+        argv = [sys.executable, "-m", "assistants_conformance", "run", "--base-url", server.root, "--api-key", key]
+        proc = subprocess.Popen(
+            [*argv, "--max-examples", "2", "--report-dir", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(rng.uniform(0.5, 6.0))
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=120)
+        listed = httpx.get(
+            f"{server.base_url}/assistants", params={"limit": 100}, headers={"Authorization": f"Bearer {key}"}
+        ).json()["data"]
+    assert proc.returncode in (0, 1, 3, -sig, 128 + sig), (sig, proc.returncode, out[-500:], err[-500:])
+    assert "Traceback" not in err
+    if (tmp_path / "conformance.json").exists():
+        assert listed == []
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_head_sent_at_a_random_pace_ends_within_the_deadline(seed: int, tmp_path: Path) -> None:
+    import asyncio
+    import random
+
+    from tests.hostile import read_request, serve
+
+    rng = random.Random(seed if not RANDOM else None)
+    pauses = [rng.uniform(0.0, 1.5) for _ in range(60)]
+
+    async def drips(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
+        for byte, pause in zip(head, pauses, strict=False):
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(pause)
+
+    with serve(drips) as url:
+        began = time.monotonic()
+        code = main(
+            ["run", "--base-url", url, "--api-key", "sk-x", "--timeout", "2", "--report-dir", str(tmp_path), "--quiet"],
+            stdout=io.StringIO(),
+        )
+    assert code in (1, 3)
+    assert time.monotonic() - began < 15
