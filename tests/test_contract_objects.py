@@ -39,10 +39,15 @@ REQUIRED_CASES = [(schema, instance, field) for schema, instance in samples.OBJE
 def test_removing_a_required_field_invalidates(
     contract: Contract, schema: str, instance: dict[str, Any], field: str
 ) -> None:
-    """Dropping any field the contract requires makes the object invalid."""
+    """Dropping any field the contract requires makes the object invalid, for that reason: the
+    `required` rule names the field (not some other error the change happened to cause)."""
     broken = samples.clone(instance)
     del broken[field]
-    assert _errors(contract, schema, broken), f"{schema} without {field} still validates"
+    errors = list(contract.schema_validator(schema).iter_errors(broken))
+    reasons = [e for error in errors for e in (error, *(error.context or ()))]
+    assert any(e.validator == "required" and e.message == f"{field!r} is a required property" for e in reasons), (
+        f"{schema} without {field}: {[e.message for e in reasons][:3]}"
+    )
 
 
 OBJECT_CASES = [(schema, instance) for schema, instance in samples.OBJECTS if "object" in instance]

@@ -1,5 +1,8 @@
 """Installs as the README says: the wheel built from this tree, installed into a fresh venv
-outside the repository, carries the contract and checks the reference server on its own."""
+outside the repository, carries the contract and checks the reference server on its own.
+
+It downloads (pip into a fresh venv), so it runs in `make dist` and the release workflow, not in
+every `make test` (marker `dist`)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.dist
 
 
 @pytest.fixture(scope="module")

@@ -140,7 +140,7 @@ def run(options: Options) -> RunResult:
             if options.progress is not None:
                 options.progress.update("clean-up", target.used, len(ctx.failing_checks()))
             resources = _clean_up(ctx)
-            if len(stop.received) > 1:
+            if stop.stopped_cleaning:
                 resources["interrupted"] = f"clean-up stopped by a second signal ({_said(stop.received[-1])})"
             resources["swept"] = swept
             target.close()

@@ -1,8 +1,9 @@
 """How a run ends when it is told to: Ctrl-C (SIGINT), what CI runners and `timeout` send
 (SIGTERM), a closed terminal (SIGHUP) all end it the same way. The first signal stops new work
 (in-flight requests give up within a fraction of a second, see deadline.py) and the run cleans up
-and reports as interrupted; a signal during clean-up stops the clean-up, and the report lists
-what is left; the report is always written. Exit 3: incomplete.
+and reports as interrupted (exit 3); a second signal, during that clean-up, stops it, and the report
+lists what is left. A first signal that comes once the run is cleaning up lets it finish. The
+report is always written.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ class Stop:
 
     def __init__(self) -> None:
         self.received: list[str] = []
-        self.cleaning = False  # set once the run cleans up: then a signal stops that, never the report
+        self.cleaning = False  # set once the run cleans up: then a second signal stops that, never the report
+        self.stopped_cleaning = False
         self._targets: list[Any] = []
         self._old: dict[int, Any] = {}
 
@@ -51,7 +53,11 @@ class Stop:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         first = not self.received
         self.received.append(signal.Signals(signum).name)
+        if self.cleaning and first:
+            return  # the run had finished: its clean-up goes on; a second signal would stop it
+        if self.cleaning:
+            self.stopped_cleaning = True
         for target in self._targets:
             target.interrupted = True
-        if first and not self.cleaning:
+        if first:
             raise KeyboardInterrupt(self.received[0])
