@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from assistants_conformance.cli import main
-from assistants_conformance.faults import Fault, FaultyApp, Req, Res
+from assistants_conformance.lab.faults import Fault, FaultyApp, Req, Res
 from assistants_conformance.reference import create_app, running_server
 
 KEY = "sk-canary-baseline-0123456789"

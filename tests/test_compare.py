@@ -12,7 +12,7 @@ import pytest
 
 from assistants_conformance.cli import main
 from assistants_conformance.commands.run import write_json
-from assistants_conformance.faults import Fault, FaultyApp, Req, Res, error
+from assistants_conformance.lab.faults import Fault, FaultyApp, Req, Res, error
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.runner import Options, run
 

@@ -12,8 +12,8 @@ import pytest
 
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.cli import main
-from assistants_conformance.faults import FAULTS, FaultSpec, FaultyApp
-from assistants_conformance.faults.catalogue import MUST_BE_SHOWN_ELSEWHERE
+from assistants_conformance.lab.faults import FAULTS, FaultSpec, FaultyApp
+from assistants_conformance.lab.faults.registry import MUST_BE_SHOWN_ELSEWHERE
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run
@@ -162,7 +162,7 @@ def test_the_middleware_alone_changes_nothing_a_client_sends() -> None:
     middleware's own may count as a fault's (or a false alarm on the clean server)."""
     import httpx
 
-    from assistants_conformance.faults import Fault
+    from assistants_conformance.lab.faults import Fault
 
     app = FaultyApp(create_app(api_key=KEY), Fault("none"))
     with running_server(api_key=KEY, app=app) as server, httpx.Client(base_url=server.base_url) as client:
@@ -197,7 +197,7 @@ def test_a_stream_no_fault_changes_goes_out_live(hooks: dict[str, Any], live: bo
 
     import httpx
 
-    from assistants_conformance.faults import Fault
+    from assistants_conformance.lab.faults import Fault
 
     app = FaultyApp(create_app(api_key=KEY), Fault("hooks", **hooks))
     auth = {"Authorization": f"Bearer {KEY}"}
@@ -217,7 +217,7 @@ def test_a_stream_no_fault_changes_goes_out_live(hooks: dict[str, Any], live: bo
 
 def test_the_detection_page_escapes_what_it_shows() -> None:
     """Summaries render `code` spans; anything else, including what a detector printed, is inert text."""
-    from assistants_conformance.detection import render_html
+    from assistants_conformance.lab.detection import render_html
 
     matrix = {
         "tool_version": "0",
@@ -258,7 +258,7 @@ def test_a_schemathesis_cell_measured_once_is_reused_until_an_input_changes(
 ) -> None:
     """Kept by everything that decides it; `reuse=False` (--remeasure) measures again, and a cell
     Schemathesis could not finish is never kept."""
-    from assistants_conformance.detection import matrix
+    from assistants_conformance.lab.detection import matrix
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     runs: list[str] = []

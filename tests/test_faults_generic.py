@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from assistants_conformance.faults import FAULTS, FaultyApp
-from assistants_conformance.faults.middleware import Fault, Req, Res
+from assistants_conformance.lab.faults import FAULTS, FaultyApp
+from assistants_conformance.lab.faults.middleware import Fault, Req, Res
 from assistants_conformance.reference import create_app, running_server
 
 KEY = "sk-generic-faults-0123"

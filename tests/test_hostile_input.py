@@ -257,8 +257,8 @@ def test_control_characters_from_a_har_are_shown_escaped(tmp_path: Path, capsys:
 def test_an_id_that_cannot_be_put_in_a_url_is_a_finding_and_cleanup_goes_on() -> None:
     """A server answering assistant ids with a NUL byte and a slash: a finding with its evidence,
     every object is still deleted (its id quoted), and the run ends with a report, not a traceback."""
-    from assistants_conformance.faults import Fault, FaultyApp, Req, Res, set_json
-    from assistants_conformance.faults.catalogue import json_answer
+    from assistants_conformance.lab.faults import Fault, FaultyApp, Req, Res, set_json
+    from assistants_conformance.lab.faults.registry import json_answer
     from assistants_conformance.reference import create_app
     from assistants_conformance.results import Outcome
     from assistants_conformance.runner import Options, run

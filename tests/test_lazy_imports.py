@@ -22,7 +22,7 @@ except SystemExit as exit_:
 print("\\nLOADED " + json.dumps(sorted(sys.modules)))
 """
 HEAVY = ("schemathesis", "hypothesis", "jsonschema", "httpx", "openapi_core", "uvicorn", "jinja2")
-LAB = ("assistants_conformance.faults", "assistants_conformance.detection")
+LAB = ("assistants_conformance.lab.faults", "assistants_conformance.lab.detection")
 
 
 def _loaded(*argv: str) -> set[str]:
@@ -51,5 +51,5 @@ def test_a_run_without_a_property_phase_never_loads_schemathesis_nor_the_lab(tmp
 def test_serving_the_reference_server_does_not_load_the_lab() -> None:
     code = "import sys, assistants_conformance.reference.serve; print(sorted(sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert "assistants_conformance.faults" not in done.stdout
+    assert "assistants_conformance.lab.faults" not in done.stdout
     assert "'schemathesis'" not in done.stdout

@@ -13,7 +13,7 @@ import pytest
 
 from assistants_conformance.cli import main
 from assistants_conformance.contract import get_contract
-from assistants_conformance.detection.mutants import (
+from assistants_conformance.lab.detection.mutants import (
     FIELD_OPERATORS,
     STREAM_OPERATORS,
     answer_schemas,
@@ -130,8 +130,8 @@ def test_a_stream_mutant_edits_the_stream_as_it_goes_out(
     operator: str, target: str, expected: list[tuple[str, str]]
 ) -> None:
     """Frame by frame, with the same meaning as on the whole stream; untouched frames keep their bytes."""
-    from assistants_conformance.detection.mutants import Applied, Mutant, _StreamMutant
-    from assistants_conformance.faults import sse
+    from assistants_conformance.lab.detection.mutants import Applied, Mutant, _StreamMutant
+    from assistants_conformance.lab.faults import sse
 
     applied = Applied()
     editor = _StreamMutant(Mutant(f"event:{target}:{operator}", f"event:{target}", "", operator), applied)
@@ -142,8 +142,8 @@ def test_a_stream_mutant_edits_the_stream_as_it_goes_out(
 
 
 def test_a_merge_mutant_loses_the_blank_line_after_its_frame() -> None:
-    from assistants_conformance.detection.mutants import Applied, Mutant, _StreamMutant
-    from assistants_conformance.faults import sse
+    from assistants_conformance.lab.detection.mutants import Applied, Mutant, _StreamMutant
+    from assistants_conformance.lab.faults import sse
 
     mutant = Mutant("event:thread.run.created:merge", "event:thread.run.created", "", "merge")
     editor = _StreamMutant(mutant, Applied())
@@ -159,7 +159,8 @@ def test_a_mutant_is_judged_alike_on_the_scenarios_that_meet_it() -> None:
 
 
 def test_a_run_asked_to_stop_at_its_first_failure_sends_no_more() -> None:
-    from assistants_conformance.faults import FAULTS, FaultyApp
+    from assistants_conformance.lab.detection.mutants import first_failure
+    from assistants_conformance.lab.faults import FAULTS, FaultyApp
     from assistants_conformance.reference import create_app, running_server
     from assistants_conformance.runner import Options, run
 
@@ -168,7 +169,8 @@ def test_a_run_asked_to_stop_at_its_first_failure_sends_no_more() -> None:
     for stop in (False, True):
         app = FaultyApp(create_app(api_key=key), FAULTS["assistant-without-created-at"].make(key))
         with running_server(api_key=key, app=app) as server:
-            options = Options(base_url=server.root, api_key=key, max_examples=0, stop_at_first_failure=stop)
+            watch = first_failure if stop else None
+            options = Options(base_url=server.root, api_key=key, max_examples=0, watch=watch)
             result = run(options)
         assert "RESP-SCHEMA-001" in {c.id for c in result.checks if c.outcome.value == "failed"}
         used[stop] = result.coverage["requests"]

@@ -14,8 +14,8 @@ import pytest
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.cli import main
 from assistants_conformance.errors import TargetUnusable
-from assistants_conformance.faults import FAULTS, CutConnection, Fault, FaultyApp, Req, Res, error
-from assistants_conformance.faults.catalogue import rewrite_objects
+from assistants_conformance.lab.faults import FAULTS, CutConnection, Fault, FaultyApp, Req, Res, error
+from assistants_conformance.lab.faults.registry import rewrite_objects
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run

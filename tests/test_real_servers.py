@@ -18,8 +18,8 @@ import pytest
 from assistants_conformance.checks.catalogue import TRIGGERS
 from assistants_conformance.cli import main
 from assistants_conformance.errors import TargetUnusable
-from assistants_conformance.faults import FAULTS, Fault, FaultyApp, Req, Res, set_json
-from assistants_conformance.faults.catalogue import json_answer, rewrite_objects
+from assistants_conformance.lab.faults import FAULTS, Fault, FaultyApp, Req, Res, set_json
+from assistants_conformance.lab.faults.registry import json_answer, rewrite_objects
 from assistants_conformance.reference import create_app, objects, running_server, store
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run
@@ -230,7 +230,7 @@ def test_stream_checks_are_judged_through_create_run_when_thread_and_run_is_miss
 
     def no_thread_and_run(req: Req) -> Res | None:
         if req.path == "/v1/threads/runs":
-            from assistants_conformance.faults.middleware import error
+            from assistants_conformance.lab.faults.middleware import error
 
             return error(404, "Invalid URL (POST /v1/threads/runs)")
         return None

@@ -12,7 +12,7 @@ import pytest
 
 from assistants_conformance.cli import main
 from assistants_conformance.commands.run import write_json
-from assistants_conformance.faults import Fault, FaultyApp, Req, Res, answer
+from assistants_conformance.lab.faults import Fault, FaultyApp, Req, Res, answer
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.reporting import render_html, render_junit, render_markdown
 from assistants_conformance.reporting.render import curl, problems

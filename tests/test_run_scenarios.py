@@ -12,7 +12,7 @@ import pytest
 
 from assistants_conformance.checks.catalogue import TRIGGERS
 from assistants_conformance.cli import main
-from assistants_conformance.faults import FAULTS, Fault, FaultyApp, Req, Res, set_json
+from assistants_conformance.lab.faults import FAULTS, Fault, FaultyApp, Req, Res, set_json
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.results import Outcome, RunResult, Verdict
 from assistants_conformance.runner import Options, run
@@ -87,8 +87,8 @@ def test_a_cancel_mid_stream_is_judged_only_when_it_landed_while_the_run_streame
 def _refuses_to_cancel_while_streaming() -> Fault:
     """A server that cannot interrupt a generation: cancelRun on a run whose stream is still open is
     refused; every other run (a polled one waiting for tool outputs) cancels as it should."""
-    from assistants_conformance.faults import sse
-    from assistants_conformance.faults.middleware import error
+    from assistants_conformance.lab.faults import sse
+    from assistants_conformance.lab.faults.middleware import error
 
     streaming: set[str] = set()
 
@@ -256,8 +256,8 @@ def test_a_generated_streamed_create_is_judged_and_its_thread_cleaned_up() -> No
     any answer, and the thread its stream announced is deleted at the end."""
     import schemathesis
 
+    from assistants_conformance.cleanup import clean_up
     from assistants_conformance.context import Context
-    from assistants_conformance.runner import _clean_up
     from assistants_conformance.scenarios import property_phase as properties
     from assistants_conformance.target import Target
 
@@ -272,7 +272,7 @@ def test_a_generated_streamed_create_is_judged_and_its_thread_cleaned_up() -> No
         properties._judge(ctx, case, response)
         (created,) = ctx.created
         assert created[1].startswith("/threads/thread_")
-        assert _clean_up(ctx)["leaked"] == []
+        assert clean_up(ctx)["leaked"] == []
         assert target.request("GET", created[1]).status == 404
 
 

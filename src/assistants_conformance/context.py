@@ -9,13 +9,14 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
 from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.contract import get_contract
 from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.findings import Group, article, normalise
 from assistants_conformance.progress import Progress
 from assistants_conformance.results import Finding
 from assistants_conformance.target import RateLimited, Response, Target
@@ -25,56 +26,9 @@ from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.transcript import StreamReport
 
 TAG = "conformance_run"
-MAX_EXAMPLES = 3
 _URL_UNSAFE = re.compile(r"[/?#%\s\x00-\x1f\x7f]")
-_INDEX = re.compile(r"\[\d+\]|(?<=/)\d+(?=/|$)")
-_OBJECT_ID = re.compile(r"\b(asst|thread|msg|run|step|call)_[A-Za-z0-9]+")
-_NUMBER = re.compile(r"(?<![A-Za-z_])\d[\d,.]*|\b[0-9a-f]{8,}(?:-[0-9a-f]{4,})*\b")
-_STATUS = re.compile(r"[1-5]\d\d")
 # Statuses that say a route is not there at all (404 only in the circumstances `_answered` states).
 NOT_SERVED = frozenset({404, 405, 501})
-
-
-@dataclasses.dataclass
-class _Group:
-    """One finding and its recurrences: how often, up to three example exchanges, and where seen."""
-
-    first: Finding
-    count: int = 0
-    examples: list[int] = dataclasses.field(default_factory=list)
-    places: list[str] = dataclasses.field(default_factory=list)  # "operation (HTTP status)"
-    operations: set[str] = dataclasses.field(default_factory=set)  # of every occurrence, not just the examples
-    scenarios: set[str] = dataclasses.field(default_factory=set)  # where it was found (the terminal's lines)
-
-    def add(self, exchange: int | None, seen_in: str | None, operation: str | None, scenario: str | None) -> None:
-        self.count += 1
-        if exchange is not None and len(self.examples) < MAX_EXAMPLES and exchange not in self.examples:
-            self.examples.append(exchange)
-        if seen_in and seen_in not in self.places:
-            self.places.append(seen_in)
-        if operation:
-            self.operations.add(operation)
-        if scenario:
-            self.scenarios.add(scenario)
-
-    def finding(self) -> Finding:
-        """`createAssistant (HTTP 200), getAssistant (HTTP 200) and 3 more: <message>`, with its count."""
-        seen = ", ".join(self.places[:3]) + (f" and {len(self.places) - 3} more" if len(self.places) > 3 else "")
-        return dataclasses.replace(
-            self.first,
-            message=f"{seen}: {self.first.message}" if self.places else self.first.message,
-            count=self.count,
-            examples=tuple(self.examples),
-            operations=tuple(sorted(self.operations)),
-            kind=kind_of(self.first.message),
-        )
-
-
-def kind_of(message: str) -> str:
-    """A finding's rule in words, with what varies from run to run (ids, numbers, indexes) made `*`
-    or `#`: two runs that meet the same defect give the same kind (the baseline matches on it).
-    HTTP statuses stay: a 403 where a 200 was accepted is another defect."""
-    return _NUMBER.sub(lambda m: m.group() if _STATUS.fullmatch(m.group()) else "#", _normalise(message))[:300]
 
 
 @dataclasses.dataclass
@@ -89,12 +43,6 @@ class Answers:
     @property
     def not_served(self) -> bool:
         return self.unserved > 0 and self.served == 0
-
-
-def _normalise(text: str) -> str:
-    """`data[2].metadata` → `data[*].metadata`, `/data/2/x` → `/data/*/x`, `run_ab12` → `run_*`: what
-    varies per item or per object, so that one defect seen on every item is one finding."""
-    return _OBJECT_ID.sub(r"\1_*", _INDEX.sub(lambda m: "[*]" if m.group().startswith("[") else "*", text))
 
 
 # What never changes of an object once it was answered: its identity, and for a run the settings
@@ -161,18 +109,6 @@ def _objects_of(response: Response) -> tuple[list[Any], bool]:
     return [], False
 
 
-def _a(noun: Any) -> str:
-    """`an assistant`, `a thread.run`: the article a noun of ours takes."""
-    return f"{'an' if str(noun)[:1] in 'aeiou' else 'a'} {noun}"
-
-
-def shown(value: Any, limit: int = 80) -> str:
-    """A value as a message shows it: a string quoted, anything else as JSON (`null`, `true`,
-    `{"k": 1}`), never a Python repr; cut to `limit` characters with an ellipsis."""
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _operation_name(route: Route | None, method: str) -> str:
     return route.operation.operation_id if route else f"{method} (undocumented)"
 
@@ -196,11 +132,11 @@ class Context:
         max_examples: int = 10,
         capabilities: dict[str, bool] | None = None,
         progress: Progress | None = None,
-        stop_at_first_failure: bool = False,
+        watch: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.target = target
-        # Set for a mutant: one failure decides it, so the first ends the run (as Ctrl-C does).
-        self.stop_at_first_failure = stop_at_first_failure
+        # Told of every finding; True ends the run (runner.Options.watch).
+        self.watch = watch
         self.progress = progress  # the terminal's status, for phases that run long
         self.capabilities = capabilities if capabilities is not None else {}
         self.poll_timeout = poll_timeout
@@ -210,7 +146,7 @@ class Context:
         self.model = model
         # check → grouping key → _Group: one finding per (check, rule, normalised place), however
         # often it recurs (see add_finding).
-        self._groups: dict[str, dict[tuple[str, ...], _Group]] = defaultdict(dict)
+        self._groups: dict[str, dict[tuple[str, ...], Group]] = defaultdict(dict)
         self._lock = threading.Lock()
         self.notes: list[str] = []  # things a reader of the report should know, not check outcomes
         # check → operation → how many times it judged something there: the evidence behind a pass.
@@ -347,8 +283,8 @@ class Context:
                     continue
                 if name == "object":  # one id, two objects: ids are meant to name one object each
                     message = (
-                        f"{operation}: the id {item['id']!r} names {_a(now[name])} here; it was first answered as "
-                        f"{_a(first[name])}"
+                        f"{operation}: the id {item['id']!r} names {article(now[name])} here; it was first answered as "
+                        f"{article(first[name])}"
                     )
                 else:
                     message = (
@@ -388,7 +324,7 @@ class Context:
                     source = "its run" if name == "assistant_id" else "the path"
                     self.add_finding(
                         "RESP-ID-001",
-                        f"{operation}: {_a(kind)} has {name} "
+                        f"{operation}: {article(kind)} has {name} "
                         f"{str(item.get(name))[:80]!r}; {source} says {value[:80]!r}",
                         name,
                         "#/paths",
@@ -450,18 +386,18 @@ class Context:
         `seen_in` (operation and HTTP status) is collected per finding and leads its message;
         `operation` defaults to that of the exchange."""
         message = self.target.scrub(message)
-        key = (_normalise(message), _normalise(where), spec, severity)
+        key = (normalise(message), normalise(where), spec, severity)
         if operation is None and exchange is not None and exchange < len(self.target.exchanges):
             shown = self.target.exchanges[exchange]
             operation = self._operation(shown.method, shown.url)
         with self._lock:
             group = self._groups[check].get(key)
             if group is None:
-                group = self._groups[check][key] = _Group(
-                    Finding(message, _normalise(where), spec, severity, exchange, frame)
+                group = self._groups[check][key] = Group(
+                    Finding(message, normalise(where), spec, severity, exchange, frame)
                 )
             group.add(exchange, seen_in, operation, getattr(self._where, "scenario", None))
-        if self.stop_at_first_failure and severity == "error":
+        if self.watch is not None and self.watch(check, severity):
             self.target.interrupted = True
 
     @contextlib.contextmanager

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import re
 import secrets
 import ssl
 import sys
@@ -20,12 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from assistants_conformance import __version__
 from assistants_conformance.checks import CATALOGUE, Level
 from assistants_conformance.checks.catalogue import ANSWERS
-from assistants_conformance.context import TAG, Context
+from assistants_conformance.cleanup import clean_up, left_before, sweep
+from assistants_conformance.context import Context
 from assistants_conformance.contract import spec_path
 from assistants_conformance.errors import TargetUnreachable, TargetUnusable, UsageError
 from assistants_conformance.profile import Profile
@@ -56,9 +55,11 @@ class Options:
     poll_timeout: float = 60.0
     max_examples: int = 10
     workers: int = 1
-    # The lab's levers (mutants): run only the named scenarios; end the run at its first failure.
+    # Only these scenarios (by name; None: every one that decides a selected check).
     scenarios: frozenset[str] | None = None
-    stop_at_first_failure: bool = False
+    # Told of every finding as it is made (check, severity); answering True ends the run there, as
+    # an interrupt does: a tool watching a run (the lab's mutants stop at the first failure).
+    watch: Callable[[str, str], bool] | None = None
     profile: Profile = field(default_factory=Profile)
     progress: Progress | None = None  # what the terminal shows while the run goes (progress.py)
     # How requests travel: one proxy or none (resolved at the edge, never read here from the
@@ -116,7 +117,7 @@ def run(options: Options) -> RunResult:
         max_examples=options.max_examples,
         capabilities=options.profile.capabilities,
         progress=options.progress,
-        stop_at_first_failure=options.stop_at_first_failure,
+        watch=options.watch,
     )
     ctx.notes.extend(options.transport)
     wanted = set(selected(options))
@@ -139,7 +140,7 @@ def run(options: Options) -> RunResult:
             stop.cleaning = True
             if options.progress is not None:
                 options.progress.update("clean-up", target.used, len(ctx.failing_checks()))
-            resources = _clean_up(ctx)
+            resources = clean_up(ctx)
             if stop.stopped_cleaning:
                 resources["interrupted"] = f"clean-up stopped by a second signal ({_said(stop.received[-1])})"
             resources["swept"] = swept
@@ -192,7 +193,7 @@ def _scenarios(ctx: Context, options: Options, wanted: set[str], incomplete: lis
     say = options.progress.line if options.progress is not None else None
     probe = preflight(target, say=say, notes=ctx.notes)
     control(ctx)
-    swept = _sweep(ctx, options.sweep_age, say) if options.sweep else _left_before(ctx, options.sweep_age, say)
+    swept = sweep(ctx, options.sweep_age, say) if options.sweep else left_before(ctx, options.sweep_age, say)
     if probe.status >= 500 and probe.status != 503:
         incomplete.append(f"the target answers {probe.status} to a plain list request")
     # The validators' checks judge every answer: selecting one runs every scenario.
@@ -334,187 +335,6 @@ def _model_refused(response: Response, model: str) -> str | None:
         + (f" saying {text.strip()[:300]!r}" if text.strip() else "")
         + "; name a model it serves with --model (or `model` under [run] in --profile)"
     )
-
-
-_TAG_TIME = re.compile(r"^conf_(\d{9,11})_")
-
-
-def _sweep(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> list[str]:
-    """--sweep: delete assistants this tool tagged in other runs that started over `max_age` seconds
-    ago (abandoned by a killed run). Younger ones may belong to a live run and are left alone, as
-    is anything whose tag carries no time. Only assistants can be listed, so only they are swept."""
-    swept: list[str] = []
-    now = time.time()
-    after: str | None = None
-    for _ in range(20):  # at most 2,000 assistants looked at
-        page = ctx.target.request("GET", "/assistants", params={"limit": 100, **({"after": after} if after else {})})
-        for item in page.items():
-            metadata = item.get("metadata")
-            tag = metadata.get(TAG) if isinstance(metadata, dict) else None
-            found = _TAG_TIME.match(tag) if isinstance(tag, str) and tag != ctx.run_id else None
-            if not found or now - int(found.group(1)) < max_age or not isinstance(item.get("id"), str):
-                continue
-            try:
-                gone = ctx.target.request("DELETE", f"/assistants/{quote(item['id'], safe='')}")
-                what = "deleted" if gone.ok or gone.status == 404 else f"DELETE answered {gone.status}"
-            except TargetUnreachable as exc:
-                what = f"not deleted ({exc})"
-            swept.append(f"{item['id']} (tag {tag}): {what}")
-            if say is not None:
-                say(
-                    printable(
-                        f"  swept {item['id']} (tag {tag}, {int((now - int(found.group(1))) // 60)} min old): {what}"
-                    )
-                )
-        ids = page.ids()
-        if not page.object().get("has_more") or not ids or not isinstance(ids[-1], str):
-            break
-        after = ids[-1]
-    return swept
-
-
-def _left_before(ctx: Context, max_age: float, say: Callable[[str], None] | None) -> list[str]:
-    """Say (cheaply: one page of assistants) how many assistants earlier runs of this tool left that
-    are older than --sweep-age, and how to remove them; deletes nothing. Returns nothing swept."""
-    try:
-        page = ctx.target.request("GET", "/assistants", params={"limit": 100})
-    except (TargetUnreachable, BudgetExhausted):
-        return []
-    now = time.time()
-    old = []
-    for item in page.items():
-        metadata = item.get("metadata")
-        tag = metadata.get(TAG) if isinstance(metadata, dict) else None
-        found = _TAG_TIME.match(tag) if isinstance(tag, str) and tag != ctx.run_id else None
-        if found and now - int(found.group(1)) >= max_age:
-            old.append(tag)
-    if old:
-        more = " (in the newest hundred; there may be more)" if page.object().get("has_more") else ""
-        line = (
-            f"{len(old)} assistant(s) left by {len(set(old))} earlier run(s) of this tool, older than "
-            f"{max_age:g} s, are still on the server{more}: `--sweep` deletes them"
-        )
-        ctx.notes.append(line)
-        if say is not None:
-            say(f"  {line}")
-    return []
-
-
-def _clean_up(ctx: Context) -> dict[str, Any]:
-    """Delete what the run created, newest first, then read each back: "deleted" means a delete
-    answered 2xx (or the object was gone already) and a read-back answered 404 on an operation
-    that answers other reads; every object still there, or not provably gone, is listed with why.
-    Then the assistants list is searched for this run's tag: creates that answered 5xx, or that
-    the run could not name, may have stored one."""
-    created = list(dict.fromkeys(path for _, path in ctx.created))
-    left: list[str] = []
-    unverified: list[str] = []
-    deleted = 0
-    target = ctx.target
-    target.interrupted = False
-    target.budget = target.used + 2 * len(created) + 80  # cleaning up is always allowed
-    target.deadline = time.monotonic() + 120
-    unserved = ctx.not_served()
-    for path in reversed(created):
-        remove, read = _operation(ctx, "DELETE", path), _operation(ctx, "GET", path)
-        try:
-            if not ctx.answers[read].served and path not in ctx.deleted:
-                # A read-back 404 proves a delete only where reads answer objects: shown once per kind.
-                before = target.request("GET", path)
-                if before.ok:
-                    ctx.answers[read].served += 1
-            if path not in ctx.deleted:
-                response = target.request("DELETE", path)
-                gone_before = response.status == 404 and not ctx.is_live(path)
-                if not (response.ok or gone_before):
-                    served = remove not in unserved and response.status not in (405, 501)
-                    left.append(
-                        f"{path}: {remove} answered {response.status}"
-                        + ("" if served else f": the server does not serve {remove}")
-                    )
-                    continue
-            check = target.request("GET", path)
-        except (TargetUnreachable, BudgetExhausted) as exc:
-            left.append(f"{path}: {exc}")
-            continue
-        if check.ok:
-            left.append(f"{path}: still answers {check.status} after {remove}")
-        elif check.status in (404, 410) and ctx.answers[read].served:
-            deleted += 1
-            ctx.deleted.add(path)
-        elif check.status in (404, 410):
-            unverified.append(
-                f"{path}: {remove} answered, but {read} never answered an object in this run, so its "
-                f"{check.status} proves nothing"
-            )
-        elif read in unserved or check.status in (405, 501):
-            unverified.append(
-                f"{path}: {remove} was accepted, but the server does not serve {read} ({check.status}), so it "
-                "cannot be read back"
-            )
-        else:  # the DELETE was accepted, but the read-back proves nothing either way
-            unverified.append(f"{path}: {remove} was accepted, but reading it back answered {check.status}, not 404")
-    found = _tagged_assistants(ctx, set(created))
-    for path in found:
-        try:
-            response = target.request("DELETE", path)
-        except (TargetUnreachable, BudgetExhausted) as exc:
-            left.append(f"{path} (found by its tag): {exc}")
-            continue
-        if response.ok:
-            deleted += 1
-        else:
-            left.append(f"{path} (found by its tag): deleteAssistant answered {response.status}")
-    may_remain = [
-        f"{operation} answered 5xx {count} time(s): the server may have stored "
-        + (
-            "an object (none carrying this run's tag was found)"
-            if operation == "createAssistant"
-            else "an object, which no list can show (only assistants can be listed)"
-        )
-        for operation, count in sorted(ctx.failed_creates.items())
-    ]
-    return {
-        "created": len(created) + len(found),
-        "deleted": deleted,
-        "leaked": left,
-        "unverified": unverified,
-        "found_by_tag": found,
-        "may_remain": may_remain,
-        "tag": {TAG: ctx.run_id},
-    }
-
-
-def _operation(ctx: Context, method: str, path: str) -> str:
-    found = ctx.router.match(method, ctx.target.base_url + path)
-    return found.operation.operation_id if found else f"{method} {path}"
-
-
-def _tagged_assistants(ctx: Context, known: set[str]) -> list[str]:
-    """Assistants carrying this run's tag that the run does not know of (a create answered 5xx
-    yet stored it, or answered an id no path can be built from): at most 10 pages are read."""
-    if not ctx.answers["listAssistants"].served:
-        return []
-    found: list[str] = []
-    after: str | None = None
-    for _ in range(10):
-        try:
-            page = ctx.target.request(
-                "GET", "/assistants", params={"limit": 100, **({"after": after} if after else {})}
-            )
-        except (TargetUnreachable, BudgetExhausted):
-            break
-        for item in page.items():
-            metadata = item.get("metadata")
-            if isinstance(metadata, dict) and metadata.get(TAG) == ctx.run_id and isinstance(item.get("id"), str):
-                path = f"/assistants/{quote(item['id'], safe='')}"
-                if path not in known and path not in found:
-                    found.append(path)
-        ids = page.ids()
-        if not page.object().get("has_more") or not ids or not isinstance(ids[-1], str):
-            break
-        after = ids[-1]
-    return found
 
 
 def _report_unserved(ctx: Context, unserved: dict[str, Any]) -> None:

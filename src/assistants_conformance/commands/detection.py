@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from assistants_conformance.contract import spec_path
-from assistants_conformance.detection.matrix import (
+from assistants_conformance.errors import UsageError
+from assistants_conformance.lab.detection.matrix import (
     Column,
     fill,
     judge_schemathesis,
@@ -24,8 +25,7 @@ from assistants_conformance.detection.matrix import (
     suite_cell,
     suite_cell_named,
 )
-from assistants_conformance.detection.report import matrix_to_dict, render_html
-from assistants_conformance.errors import UsageError
+from assistants_conformance.lab.detection.report import matrix_to_dict, render_html
 
 
 def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
@@ -117,8 +117,8 @@ def mutation_run(args: argparse.Namespace, progress: Callable[[str], None]) -> d
     writes mutants.json (each mutant with its verdict) and mutants.md (the score and survivors)."""
     import time
 
-    from assistants_conformance.detection.mutants import generate, record, run_many, sample
-    from assistants_conformance.detection.report import render_mutants_markdown
+    from assistants_conformance.lab.detection.mutants import generate, record, run_many, sample
+    from assistants_conformance.lab.detection.report import render_mutants_markdown
 
     if args.mutants_sample is not None and args.mutants_sample < 1:
         raise UsageError("--mutants-sample must be at least 1")

@@ -21,7 +21,7 @@ from assistants_conformance.reference.testing import DEFAULT_KEY, bind, server_c
 
 def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
     if args.list_faults:
-        from assistants_conformance.faults import FAULTS  # the lab loads only when asked for
+        from assistants_conformance.lab.faults import FAULTS  # the lab loads only when asked for
 
         for spec in FAULTS.values():
             caught = ", ".join(sorted(spec.expects | spec.warns))
@@ -50,7 +50,7 @@ def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
         sock.close()
         raise UsageError(f"--db {args.db}: cannot be used as the server's SQLite database ({exc})") from exc
     if args.fault:
-        from assistants_conformance.faults import FAULTS, FaultyApp
+        from assistants_conformance.lab.faults import FAULTS, FaultyApp
 
         if args.fault not in FAULTS:
             raise UsageError(f"unknown --fault {args.fault!r}; `serve --list-faults` names them")

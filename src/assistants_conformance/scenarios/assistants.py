@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from assistants_conformance.context import Context, shown
+from assistants_conformance.context import Context
+from assistants_conformance.findings import shown
 from assistants_conformance.scenarios.objects import changed_fields, note_extra_fields
 
 EVERY_FIELD = {

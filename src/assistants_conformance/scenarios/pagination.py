@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 from assistants_conformance.checks.catalogue import judged_in
-from assistants_conformance.context import Context, shown
+from assistants_conformance.context import Context
+from assistants_conformance.findings import shown
 
 ITEMS = 5
 CHECKS = judged_in("pagination")

@@ -1,4 +1,5 @@
-"""Runs, streamed and polled: snapshots vs GET, a forced function call, cancel, a busy thread."""
+"""Runs, streamed and polled: snapshots vs GET, settings, modify, cancel mid-stream; tool calls are
+in tool_calls.py, and how a run is started, streamed and polled in run_io.py."""
 
 from __future__ import annotations
 
@@ -9,122 +10,25 @@ from typing import Any
 from urllib.parse import quote
 
 from assistants_conformance.checks.catalogue import judged_in
-from assistants_conformance.context import Context, shown
+from assistants_conformance.context import Context
 from assistants_conformance.errors import TargetUnreachable
+from assistants_conformance.findings import shown
 from assistants_conformance.scenarios.objects import changed_fields
 from assistants_conformance.scenarios.pagination import ITEMS, walk
+from assistants_conformance.scenarios.run_io import (
+    PROMPT,
+    TERMINAL,
+    is_stream,
+    poll,
+    polled_answer,
+    snapshots_match,
+    stream,
+)
+from assistants_conformance.scenarios.tool_calls import WEATHER, polled_tool_calls, streamed_tool_call
 from assistants_conformance.target import BudgetExhausted, Response
 from assistants_conformance.validate.sse import SSEParser
 
-SCHEMA_OF = {"thread.run": "Run", "thread.message": "Message", "thread.run.step": "RunStep"}
 CHECKS = judged_in("runs")
-
-TERMINAL = {"completed", "incomplete", "failed", "cancelled", "expired"}
-WEATHER = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Current weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    },
-}
-FORCE = {"type": "function", "function": {"name": "get_weather"}}
-PROMPT = "Say hello in three words."
-
-
-def _stream(ctx: Context, path: str, body: dict[str, Any], **kwargs: Any) -> Response:
-    response = ctx.call("POST", path, json_body={**body, "stream": True}, stream=True, **kwargs)
-    ctx.expect(
-        "RUN-STREAM-001",
-        response.ok and _is_stream(response),
-        f"stream: true answered HTTP {response.status} with Content-Type {response.headers.get('content-type')}",
-        response,
-        reads=False,  # the media type is the rule, whatever the stream then says
-    )
-    return response
-
-
-def _is_stream(response: Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
-
-
-def _poll(
-    ctx: Context, thread_id: str, run_id: str, until: set[str], first: Response | None = None
-) -> dict[str, Any] | None:
-    """The run once in `until` or a terminal status; None when getRun stopped answering it or it
-    stayed active past the poll timeout (`last_poll` says which, for the message). `first` is the
-    answer that started the run: a server (a gateway that polls for its client) may answer with
-    the run already there, and then there is nothing to poll."""
-    started = first.object() if first is not None and first.ok else {}
-    if started.get("id") == run_id and started.get("status") in until | TERMINAL:
-        return started
-    deadline = time.monotonic() + ctx.poll_timeout
-    delay = 0.05
-    status = None
-    while time.monotonic() < deadline:
-        response = ctx.call("GET", f"/threads/{thread_id}/runs/{run_id}")
-        run = response.object()
-        ctx.last_poll_answer = response
-        if not response.ok or not run:
-            ctx.last_poll = f"getRun answered HTTP {response.status}"
-            return None
-        status = run.get("status")
-        if status in until | TERMINAL:
-            return run
-        time.sleep(delay)
-        delay = min(delay * 1.5, 1.0)
-    ctx.last_poll = f"the run was still {shown(status)} after {ctx.poll_timeout:g} s"
-    return None
-
-
-def _polled_answer(ctx: Context, started: Response, done: dict[str, Any] | None) -> Response:
-    """The answer a poll's finding points at: the one that ended it without a run (getRun's own,
-    which may show getRun is not served), else the answer that started the run."""
-    if started.ok and done is None and ctx.last_poll_answer is not None and not ctx.last_poll_answer.ok:
-        return ctx.last_poll_answer
-    return started
-
-
-def _snapshots_match(ctx: Context, response: Response) -> dict[str, Any] | None:
-    """RUN-SNAP-001: each final streamed run/message/step equals what GET returns now."""
-    if not response.ok or not _is_stream(response):
-        return None  # RUN-STREAM-001 has reported it; there are no snapshots to compare
-    unnamed = ctx.unreadable(response) if response.cut is None else None
-    if unnamed is not None:
-        ctx.cannot(("RUN-SNAP-001",), unnamed)
-        return None
-    report = ctx.stream_report(response)
-    if response.cut is not None:  # STREAM-END-001 reports it; its last snapshots are not final ones
-        ctx.cannot(("RUN-SNAP-001",), f"a stream broke off before its end ({response.cut})")
-    thread = next((v for v in report.last_snapshots.values() if v.get("object") == "thread"), None)
-    if thread is not None and isinstance(thread.get("id"), str):  # a thread-and-run stream made it: ours to delete
-        ctx.created_resource("thread", f"/threads/{quote(thread['id'], safe='')}")
-    run = next((v for v in reversed(list(report.last_snapshots.values())) if v.get("object") == "thread.run"), None)
-    if run is None or not isinstance(run.get("id"), str) or not isinstance(run.get("thread_id"), str):
-        ctx.expect("RUN-SNAP-001", False, "the stream carried no run with an id and a thread_id", response)
-        return None
-    base = f"/threads/{run['thread_id']}"
-    for snapshot in report.last_snapshots.values() if response.cut is None else ():
-        kind = snapshot.get("object")
-        path = {
-            "thread.run": f"{base}/runs/{snapshot['id']}",
-            "thread.message": f"{base}/messages/{snapshot['id']}",
-            "thread.run.step": f"{base}/runs/{snapshot.get('run_id')}/steps/{snapshot['id']}",
-        }.get(str(kind))
-        if path is None or not isinstance(snapshot.get("id"), str):
-            continue
-        got = ctx.call("GET", path)
-        body = got.object()
-        # Documented fields only: a field of the server's own (say `updated_at`) is not drift.
-        differing = changed_fields(snapshot, body, SCHEMA_OF[str(kind)])
-        ctx.expect(
-            "RUN-SNAP-001",
-            got.ok and not differing,
-            f"GET {kind} {snapshot['id']} after the stream differs from the last streamed snapshot in "
-            f"{differing or 'status ' + str(got.status)}",
-            got,
-        )
-    return run
 
 
 def run(ctx: Context) -> None:
@@ -146,8 +50,8 @@ def run(ctx: Context) -> None:
     if not ctx.can("function_tools"):
         return
     if ctx.can("streaming"):
-        _streamed_tool_call(ctx, aid, small)
-    _polled_tool_calls(ctx, aid, small)
+        streamed_tool_call(ctx, aid, small)
+    polled_tool_calls(ctx, aid, small)
     if tid is not None:
         _paginate_runs_and_steps(ctx, tid, aid)
 
@@ -192,7 +96,7 @@ def _paginate_runs_and_steps(ctx: Context, tid: str, aid: str) -> None:
         )
         if n == 0:
             _judge_settings(ctx, made, OVERRIDE, "that sends instructions and tools of its own")
-        if not made.ok or _poll(ctx, tid, str(made.object().get("id", "")), set(), made) is None:
+        if not made.ok or poll(ctx, tid, str(made.object().get("id", "")), set(), made) is None:
             break  # RUN-POLL-001 judges runs that do not finish; walk what there is
     for order in ("asc", "desc"):
         # The server's own full listing is the expectation: runs started in the same second may
@@ -220,7 +124,7 @@ def _paginate_runs_and_steps(ctx: Context, tid: str, aid: str) -> None:
 
 def _streamed_thread_and_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
     # Thread-and-run, streamed; then the same objects through GET; then the run_id filter.
-    streamed = _stream(
+    streamed = stream(
         ctx,
         "/threads/runs",
         {
@@ -231,7 +135,7 @@ def _streamed_thread_and_run(ctx: Context, aid: str, small: dict[str, Any]) -> N
             "thread": {"messages": [{"role": "user", "content": PROMPT}], "metadata": ctx.tag},
         },
     )
-    final = _snapshots_match(ctx, streamed)  # also records the thread the stream made, for clean-up
+    final = snapshots_match(ctx, streamed)  # also records the thread the stream made, for clean-up
     if final is not None:
         ctx.created_resource("thread", f"/threads/{quote(final['thread_id'], safe='')}")
         _messages_of_run(ctx, final["thread_id"], final["id"])
@@ -255,8 +159,8 @@ def _streamed_run(ctx: Context, aid: str, small: dict[str, Any]) -> None:
     if thread is None:
         ctx.notes.append("runs: createThread failed, so createRun was not streamed")
         return
-    streamed = _stream(ctx, f"/threads/{thread['id']}/runs", {"assistant_id": aid, "tool_choice": "none", **small})
-    final = _snapshots_match(ctx, streamed)
+    streamed = stream(ctx, f"/threads/{thread['id']}/runs", {"assistant_id": aid, "tool_choice": "none", **small})
+    final = snapshots_match(ctx, streamed)
     if final is not None:
         _messages_of_run(ctx, thread["id"], final["id"])
 
@@ -341,7 +245,7 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
         ctx.notes.append("runs: createThread failed, so no run was cancelled while it streamed")
         return
     watcher = _CancelWhileWriting(ctx, thread["id"])
-    streamed = _stream(
+    streamed = stream(
         ctx, f"/threads/{thread['id']}/runs", {"assistant_id": aid, "tool_choice": "none", **small}, on_chunk=watcher
     )
     watcher.join()
@@ -360,7 +264,7 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
     if not accepted:
         unsent = (
             "createRun with `stream: true` answered no event stream"
-            if not (streamed.ok and _is_stream(streamed))
+            if not (streamed.ok and is_stream(streamed))
             else "the stream showed its run ended before it could be cancelled (sent whole, or the run was quick)"
             if watcher.ended
             else "the stream never showed its run writing a message"
@@ -374,8 +278,8 @@ def _cancelled_while_streaming(ctx: Context, aid: str, small: dict[str, Any]) ->
         )
         ctx.notes.append(f"RUN-CANCEL-002 not triggered: no cancel landed while a run streamed: {why}")
         return
-    final = _snapshots_match(ctx, streamed)
-    settled = _poll(ctx, thread["id"], str(watcher.run_id), set())
+    final = snapshots_match(ctx, streamed)
+    settled = poll(ctx, thread["id"], str(watcher.run_id), set())
     streamed_status = final.get("status") if final is not None else None
     ended = (
         f"the stream broke off before the run's end (its last run event showed {shown(streamed_status)})"
@@ -403,7 +307,7 @@ def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) 
     created = ctx.call("POST", f"/threads/{tid}/runs", json_body={"assistant_id": aid, "tool_choice": "none", **small})
     _judge_settings(ctx, created, {k: assistant.get(k) for k in SETTINGS}, "that names none of its own settings")
     body = created.object()
-    done = _poll(ctx, tid, str(body.get("id", "")), set(), created) if created.ok else None
+    done = poll(ctx, tid, str(body.get("id", "")), set(), created) if created.ok else None
     if not created.ok:
         last = f"createRun answered HTTP {created.status}"
     elif done is None:
@@ -414,7 +318,7 @@ def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) 
         "RUN-POLL-001",
         done is not None and done.get("status") in TERMINAL,
         f"a polled run did not reach a terminal status: {last}",
-        _polled_answer(ctx, created, done),
+        polled_answer(ctx, created, done),
     )
     if done is not None and isinstance(done.get("id"), str):
         _messages_of_run(ctx, tid, done["id"])
@@ -458,7 +362,7 @@ def _polled_thread_and_run(ctx: Context, assistant: dict[str, Any], small: dict[
         ctx.created_resource("thread", f"/threads/{quote(run['thread_id'], safe='')}")
     _judge_settings(ctx, created, {k: assistant.get(k) for k in SETTINGS}, "made with its thread")
     done = (
-        _poll(ctx, run["thread_id"], str(run.get("id", "")), set(), created)
+        poll(ctx, run["thread_id"], str(run.get("id", "")), set(), created)
         if created.ok and isinstance(run.get("thread_id"), str)
         else None
     )
@@ -467,185 +371,5 @@ def _polled_thread_and_run(ctx: Context, assistant: dict[str, Any], small: dict[
         done is not None and done.get("status") in TERMINAL,
         "a polled thread-and-run did not reach a terminal status: "
         + (f"createThreadAndRun answered HTTP {created.status}" if not created.ok else ctx.last_poll),
-        _polled_answer(ctx, created, done),
+        polled_answer(ctx, created, done),
     )
-
-
-def _streamed_tool_call(ctx: Context, aid: str, small: dict[str, Any]) -> None:
-    # A forced function call, streamed, answered with a streamed submit, on a thread of its own.
-    thread = ctx.make_thread(PROMPT)
-    if thread is None:
-        ctx.notes.append("runs: createThread failed, so the streamed tool call was not tried")
-        return
-    tid = thread["id"]
-    paused_stream = _stream(
-        ctx,
-        f"/threads/{tid}/runs",
-        {
-            "assistant_id": aid,
-            "tool_choice": FORCE,
-            **small,
-            "additional_messages": [{"role": "user", "content": "Weather in Paris?"}],
-        },
-    )
-    if not (paused_stream.ok and _is_stream(paused_stream)):
-        # RUN-STREAM-001 says it answered no stream; the polled tool calls judge RUN-TOOL-*.
-        ctx.notes.append("runs: a streamed forced call answered no event stream, so only polled ones were judged")
-        return
-    paused = _snapshots_match(ctx, paused_stream)
-    calls = _calls(paused)
-    ctx.expect(
-        "RUN-TOOL-001",
-        paused is not None
-        and paused.get("status") == "requires_action"
-        and any(_named(c) == "get_weather" for c in calls),
-        "tool_choice naming get_weather: "
-        + (
-            f"the stream ended with the run {shown(paused.get('status'))}"
-            if paused
-            else f"createRun answered HTTP {paused_stream.status} with no run in a stream"
-        ),
-        paused_stream,
-    )
-    if paused is not None and paused.get("status") == "requires_action":
-        busy = ctx.call("POST", f"/threads/{tid}/runs", json_body={"assistant_id": aid})
-        ctx.expect(
-            "RUN-BUSY-001",
-            busy.status == 400,
-            f"a second run on a thread whose run is in requires_action answered HTTP {busy.status}",
-            busy,
-        )
-        if busy.ok:  # the server started it: it is ours to clean up with the thread
-            ctx.notes.append(f"runs: a second run was started on busy thread {tid}")
-        outputs = [{"tool_call_id": c["id"], "output": "22C and sunny"} for c in calls]
-        _judge_outputs(ctx, ctx.stream_report(paused_stream).last_snapshots.values(), calls, None, paused_stream)
-        resumed = _stream(ctx, f"/threads/{tid}/runs/{paused['id']}/submit_tool_outputs", {"tool_outputs": outputs})
-        after = _snapshots_match(ctx, resumed)
-        if _is_stream(resumed):
-            _judge_outputs(ctx, ctx.stream_report(resumed).last_snapshots.values(), calls, "22C and sunny", resumed)
-        ctx.expect(
-            "RUN-TOOL-002",
-            after is not None and after.get("status") == "completed",
-            "the streamed submit_tool_outputs "
-            + (
-                f"ended with the run {shown(after.get('status'))}"
-                if after
-                else f"answered HTTP {resumed.status} with no run in a stream"
-            ),
-            resumed,
-        )
-
-
-def _polled_tool_calls(ctx: Context, aid: str, small: dict[str, Any]) -> None:
-    # The same, polled, then cancelled from requires_action; and a polled submit. Each on a fresh
-    # thread, so that a run left paused by one failure does not make the next one fail too.
-    for action in ("submit", "cancel"):
-        fresh = ctx.make_thread("Weather in Oslo?")
-        if fresh is None:
-            return
-        tid = fresh["id"]
-        start = ctx.call("POST", f"/threads/{tid}/runs", json_body={"assistant_id": aid, "tool_choice": FORCE, **small})
-        rid = str(start.object().get("id", ""))
-        waiting = _poll(ctx, tid, rid, {"requires_action"}, start) if start.ok else None
-        if waiting is None or waiting.get("status") != "requires_action":
-            ctx.expect(
-                "RUN-TOOL-001",
-                False,
-                "a polled forced call "
-                + (
-                    f"reached run status {shown(waiting.get('status'))}, not requires_action"
-                    if waiting
-                    else f"never reached requires_action (createRun answered HTTP {start.status})"
-                ),
-                start,
-            )
-            ctx.cannot(("RUN-TOOL-002", "RUN-CANCEL-001"), "no polled run ever paused in requires_action")
-            continue
-        ctx.expect("RUN-TOOL-001", bool(_calls(waiting)), "requires_action without tool calls", start)
-        if action == "submit":
-            outputs = [{"tool_call_id": c["id"], "output": "18C"} for c in _calls(waiting)]
-            _judge_listed_outputs(ctx, tid, rid, _calls(waiting), None)
-            sent = ctx.call(
-                "POST", f"/threads/{tid}/runs/{rid}/submit_tool_outputs", json_body={"tool_outputs": outputs}
-            )
-            finished = _poll(ctx, tid, rid, set(), sent) if sent.ok else None
-            if finished is not None and finished.get("status") == "completed":
-                _judge_listed_outputs(ctx, tid, rid, _calls(waiting), "18C")
-            ctx.expect(
-                "RUN-TOOL-002",
-                finished is not None and finished.get("status") == "completed",
-                "a polled submit_tool_outputs "
-                + (
-                    f"ended with the run {shown(finished.get('status'))}"
-                    if finished
-                    else f"answered HTTP {sent.status} and the run never finished"
-                ),
-                sent,
-            )
-        else:
-            cancel = ctx.call("POST", f"/threads/{tid}/runs/{rid}/cancel")
-            status = cancel.object().get("status")
-            settled = _poll(ctx, tid, rid, set(), cancel) if cancel.ok else None
-            ctx.expect(
-                "RUN-CANCEL-001",
-                status in ("cancelling", "cancelled") and settled is not None and settled.get("status") == "cancelled",
-                f"cancelRun answered HTTP {cancel.status} with run status {shown(status)}; the run then settled as "
-                + (shown(settled.get("status")) if settled else f"nothing ({ctx.last_poll})"),
-                _polled_answer(ctx, cancel, settled),
-            )
-
-
-def _judge_listed_outputs(ctx: Context, tid: str, rid: str, calls: list[dict[str, Any]], submitted: str | None) -> None:
-    listed = ctx.call("GET", f"/threads/{tid}/runs/{rid}/steps", params={"limit": 100})
-    if not listed.ok:
-        ctx.cannot(("RUN-TOOL-003",), f"listRunSteps answered HTTP {listed.status}, so no step could be read")
-        return
-    _judge_outputs(ctx, listed.items(), calls, submitted, listed)
-
-
-def _judge_outputs(
-    ctx: Context, steps: Any, calls: list[dict[str, Any]], submitted: str | None, response: Response
-) -> None:
-    """RUN-TOOL-003: each call the run asked for is in a tool_calls step, its `output` null before
-    the outputs are submitted ("null if the outputs have not been submitted yet") and the output
-    submitted for it after."""
-    outputs: dict[str, Any] = {}
-    for step in steps:
-        details = step.get("step_details") if isinstance(step, dict) else None
-        listed = details.get("tool_calls") if isinstance(details, dict) else None
-        for call in listed if isinstance(listed, list) else []:
-            function = call.get("function") if isinstance(call, dict) else None
-            if isinstance(function, dict) and isinstance(call.get("id"), str):
-                outputs[call["id"]] = function.get("output", "(absent)")
-    when = "before the outputs were submitted" if submitted is None else f"after {shown(submitted)} was submitted"
-    for call in calls:
-        if call["id"] not in outputs:
-            ctx.expect(
-                "RUN-TOOL-003",
-                False,
-                f"{when}, no run step shows the tool call {call['id']} the run asked for",
-                response,
-            )
-            continue
-        ctx.expect(
-            "RUN-TOOL-003",
-            outputs[call["id"]] == submitted,
-            f"{when}, the step's tool call {call['id']} has output {shown(outputs[call['id']])}; "
-            f"expected {shown(submitted)}",
-            response,
-        )
-
-
-def _calls(run: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The tool calls a paused run asks for, each a dict with a string id (others are the schema's
-    to report; a scenario never trips over them)."""
-    try:
-        calls = run["required_action"]["submit_tool_outputs"]["tool_calls"]  # type: ignore[index]
-    except (KeyError, TypeError):
-        return []
-    return [c for c in calls if isinstance(c, dict) and isinstance(c.get("id"), str)] if isinstance(calls, list) else []
-
-
-def _named(call: dict[str, Any]) -> str | None:
-    function = call.get("function")
-    return function.get("name") if isinstance(function, dict) else None

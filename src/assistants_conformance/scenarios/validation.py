@@ -6,7 +6,8 @@ from typing import Any
 from urllib.parse import quote
 
 from assistants_conformance.checks.catalogue import judged_in
-from assistants_conformance.context import Context, shown
+from assistants_conformance.context import Context
+from assistants_conformance.findings import shown
 from assistants_conformance.target import Response
 
 CHECKS = judged_in("validation")

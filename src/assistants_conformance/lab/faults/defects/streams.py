@@ -6,13 +6,13 @@ from __future__ import annotations
 import copy
 import re
 
-from assistants_conformance.faults import sse
-from assistants_conformance.faults.catalogue import (
+from assistants_conformance.lab.faults import sse
+from assistants_conformance.lab.faults.middleware import CutConnection, Fault, Req
+from assistants_conformance.lab.faults.registry import (
     fault,
     on_streams,
 )
-from assistants_conformance.faults.middleware import CutConnection, Fault, Req
-from assistants_conformance.faults.sse import Frame
+from assistants_conformance.lab.faults.sse import Frame
 
 
 # ----------------------------------------------------------------------------- event streams: framing

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistants_conformance.detection import measured
-from assistants_conformance.faults import FAULTS, Fault, FaultSpec, FaultyApp
+from assistants_conformance.lab.detection import measured
+from assistants_conformance.lab.faults import FAULTS, Fault, FaultSpec, FaultyApp
 from assistants_conformance.reference import RunningServer, create_app, running_server
 from assistants_conformance.results import Outcome, RunResult
 from assistants_conformance.runner import Options, run

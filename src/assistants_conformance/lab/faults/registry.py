@@ -4,8 +4,8 @@
 `warns` the SHOULD checks that warn: the detection matrix holds the suite to both, so a fault
 that starts firing a different check (or none) is a visible change. `phase` says which part of
 the run can see the defect: `scenarios` faults are found without generated requests; the
-`properties` ones need the Schemathesis phase. The defects themselves live in `http_defects`
-and `stream_defects`; importing this module registers them all.
+`properties` ones need the Schemathesis phase. The defects themselves live in `defects/`, one
+module per kind of thing they break; they import this registry, and it imports none of them.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistants_conformance.faults import sse
-from assistants_conformance.faults.middleware import Fault, Req, Res, set_json
-from assistants_conformance.faults.sse import Frame
+from assistants_conformance.lab.faults import sse
+from assistants_conformance.lab.faults.middleware import Fault, Req, Res, set_json
+from assistants_conformance.lab.faults.sse import Frame
 
 ASSISTANT = re.compile(r"^/v1/assistants/([^/]+)$")
 THREAD = re.compile(r"^/v1/threads/([^/]+)$")
@@ -125,7 +125,3 @@ def json_post(req: Req, path: str | re.Pattern[str]) -> dict[str, Any] | None:
 # a server `error` event and interleaved message deltas (STREAM-ERROR-001, STREAM-ITEM-003:
 # test_validate_stream; the reference server emits neither, so no rewrite of its streams can).
 MUST_BE_SHOWN_ELSEWHERE = frozenset({"RESP-ROUTE-001", "SSE-LINE-001", "STREAM-ERROR-001", "STREAM-ITEM-003"})
-
-
-# Importing registers the defects (they decorate themselves into FAULTS).
-from assistants_conformance.faults import http_defects, stream_defects  # noqa: E402, F401

@@ -8,8 +8,8 @@ from typing import Any
 import jinja2
 
 from assistants_conformance import __version__
-from assistants_conformance.detection.matrix import Column
-from assistants_conformance.faults import FaultSpec
+from assistants_conformance.lab.detection.matrix import Column
+from assistants_conformance.lab.faults import FaultSpec
 from assistants_conformance.reporting.render import inline_markdown
 
 _ENV = jinja2.Environment(

@@ -31,8 +31,8 @@ from typing import Any
 
 from assistants_conformance.contract import get_contract, load_document
 from assistants_conformance.contract.document import resolve_pointer
-from assistants_conformance.faults import sse
-from assistants_conformance.faults.middleware import Fault, Req, Res
+from assistants_conformance.lab.faults import sse
+from assistants_conformance.lab.faults.middleware import Fault, Req, Res
 from assistants_conformance.validate.http import Router
 
 FIELD_OPERATORS = (
@@ -440,6 +440,11 @@ def by_id() -> dict[str, Mutant]:
 KEY = "sk-mutants-local"
 
 
+def first_failure(check: str, severity: str) -> bool:
+    """A mutant is decided by one failure: the run ends at its first (Options.watch)."""
+    return severity == "error"
+
+
 def _options(root: str, seed: int, **lab: Any) -> Any:
     from assistants_conformance.runner import Options
 
@@ -452,7 +457,7 @@ def reach(*, seed: int = 0) -> dict[str, frozenset[str] | None]:
     never meets the target sees exactly what it sees on the clean server and cannot kill it: it
     need not run. A target only the whole run met maps to None (run them all); a target no run met
     is absent: its mutants are unreached, since nothing differs from the clean run until it is met."""
-    from assistants_conformance.faults import FaultyApp
+    from assistants_conformance.lab.faults import FaultyApp
     from assistants_conformance.reference import create_app, running_server
     from assistants_conformance.runner import run
     from assistants_conformance.scenarios import SCENARIOS
@@ -501,7 +506,7 @@ def run_mutant(mutant_id: str, *, seed: int = 0, scenarios: frozenset[str] | Non
     so `fired` names the check(s) that killed the mutant, not every check that would have."""
     import time
 
-    from assistants_conformance.faults import FaultyApp
+    from assistants_conformance.lab.faults import FaultyApp
     from assistants_conformance.reference import create_app, running_server
     from assistants_conformance.results import Outcome
     from assistants_conformance.runner import run
@@ -511,7 +516,7 @@ def run_mutant(mutant_id: str, *, seed: int = 0, scenarios: frozenset[str] | Non
     began = time.monotonic()
     app = FaultyApp(create_app(api_key=KEY), fault_for(mutant, applied))
     with running_server(api_key=KEY, app=app) as server:
-        result = run(_options(server.root, seed, scenarios=scenarios, stop_at_first_failure=True))
+        result = run(_options(server.root, seed, scenarios=scenarios, watch=first_failure))
     fired = sorted(c.id for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED, Outcome.ERRORED))
     return MutantResult(
         mutant,
