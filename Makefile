@@ -25,9 +25,12 @@ TEST_JOBS ?= 4
 test: install
 	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS))
 
+# Style, who may import whom (import-linter's contracts in pyproject.toml) and types (mypy).
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Without BASE_URL: start the bundled reference server on a free loopback port and check it.
 conformance: install

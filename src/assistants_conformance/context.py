@@ -100,7 +100,7 @@ def _objects_of(response: Response) -> tuple[list[Any], bool]:
         parser = SSEParser()
         frames = [*parser.feed(response.content), *parser.close()]
         return [
-            _json(f.data) for f in frames if (f.event or "").startswith("thread.") and "delta" not in f.event
+            _json(f.data) for f in frames if (f.event or "").startswith("thread.") and "delta" not in (f.event or "")
         ], False
     if kind.startswith("application/json"):
         body = response.json()

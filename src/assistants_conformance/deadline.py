@@ -44,7 +44,7 @@ def _left(timeout: float | None, late: type[Exception]) -> float | None:
     bound = getattr(_local, "bound", None)
     if bound is None:
         return timeout
-    at, cancelled = bound
+    at, cancelled = typing.cast(tuple[float, Callable[[], bool]], bound)
     if cancelled():
         raise Interrupted("the run was interrupted")
     left = at - time.monotonic()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from assistants_conformance.terminal import printable
 
@@ -82,7 +82,7 @@ class LiveProgress(Progress):
         if self._record(phase, requests, failing, detail):
             self._live.refresh()  # a new phase shows at once; the rest at the next refresh
 
-    def _render(self) -> object:
+    def _render(self) -> Any:
         from rich.spinner import Spinner
 
         return Spinner("dots", text=self.describe() if self.phase else "starting …")

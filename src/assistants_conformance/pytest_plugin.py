@@ -70,7 +70,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     made.append(VerdictItem.from_parent(target, name="verdict"))
     items.extend(made)
     # Counted like collected items ("collected 69 items"), though they are made after collection.
-    config.hook.pytest_collectreport(report=pytest.CollectReport(target.nodeid, "passed", None, made))
+    collected: list[pytest.Item | pytest.Collector] = list(made)
+    config.hook.pytest_collectreport(report=pytest.CollectReport(target.nodeid, "passed", None, collected))
 
 
 class Target(pytest.Collector):

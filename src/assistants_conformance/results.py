@@ -113,7 +113,10 @@ class RunResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form (lists, strings, numbers only), as written to conformance.json."""
-        return json.loads(json.dumps({"format": "assistants-conformance/report/1", **asdict(self)}))
+        canonical: dict[str, Any] = json.loads(
+            json.dumps({"format": "assistants-conformance/report/1", **asdict(self)})
+        )
+        return canonical
 
     def counts(self) -> dict[str, int]:
         out = {o.value: 0 for o in Outcome}

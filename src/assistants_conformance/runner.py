@@ -325,7 +325,8 @@ def _model_refused(response: Response, model: str) -> str | None:
     if not 400 <= response.status < 500 or response.status in (401, 403, 408, 429):
         return None
     body = response.object()
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    found = body.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     said = error.get("message") or body.get("detail") or body.get("message")
     text = said if isinstance(said, str) else response.content[:300].decode("utf-8", "replace")
     if error.get("param") != "model" and "model" not in text.lower():
@@ -409,36 +410,31 @@ def _result(
     findings = tuple(found.get(check_id, ()))
     judged = ctx.evidence.get(check_id, {})
     evidence = dict(sorted((op, n) for op, n in judged.items() if check_id == "RESP-ROUTE-002" or op not in unserved))
-    base = {
-        "id": check.id,
-        "level": check.level.value,
-        "category": check.category,
-        "requirement": check.requirement,
-        "evidence": evidence,
-    }
+
+    def result(outcome: Outcome, reason: str = "", shown: tuple[Finding, ...] = ()) -> CheckResult:
+        return CheckResult(
+            check.id, check.level.value, check.category, check.requirement, outcome, shown, reason, evidence
+        )
+
     if not profile.allows(check_id) and not findings:
-        return CheckResult(**base, outcome=Outcome.SKIPPED, reason=profile.missing(check_id))
+        return result(Outcome.SKIPPED, profile.missing(check_id))
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         outcome = Outcome.FAILED if check.level is Level.MUST else Outcome.WARNED
-        return CheckResult(**base, outcome=outcome, findings=findings, reason=ctx.errored.get(check_id, ""))
+        return result(outcome, ctx.errored.get(check_id, ""), findings)
     if check_id in ctx.errored:
-        return CheckResult(**base, outcome=Outcome.ERRORED, findings=findings, reason=ctx.errored[check_id])
+        return result(Outcome.ERRORED, ctx.errored[check_id], findings)
     missing = [op for op in check.needs if op in unserved]
     if missing:
-        return CheckResult(
-            **base,
-            outcome=Outcome.SKIPPED,
-            reason=NOT_EXERCISED + f"the server does not serve {listed(missing, 3)}",
-        )
+        return result(Outcome.SKIPPED, NOT_EXERCISED + f"the server does not serve {listed(missing, 3)}")
     if findings:
-        return CheckResult(**base, outcome=Outcome.WARNED, findings=findings)
+        return result(Outcome.WARNED, "", findings)
     if evidence:
-        return CheckResult(**base, outcome=Outcome.PASSED)
+        return result(Outcome.PASSED)
     if check.trigger:
-        return CheckResult(**base, outcome=Outcome.SKIPPED, reason=NOT_TRIGGERED + check.trigger)
+        return result(Outcome.SKIPPED, NOT_TRIGGERED + check.trigger)
     why = ctx.unexercised.get(check_id, "no answer this run received gave it anything to judge")
-    return CheckResult(**base, outcome=Outcome.SKIPPED, reason=NOT_EXERCISED + why)
+    return result(Outcome.SKIPPED, NOT_EXERCISED + why)
 
 
 def owed(check: CheckResult) -> bool:

@@ -70,7 +70,7 @@ def environment_proxy(url: str) -> tuple[str, str] | None:
     import urllib.request
 
     parts = urlsplit(url)
-    if parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname):
+    if parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname):  # type: ignore[attr-defined]
         return None
     found = urllib.request.getproxies_environment()
     for key in (parts.scheme, "all"):

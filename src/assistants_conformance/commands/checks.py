@@ -11,7 +11,7 @@ from assistants_conformance.checks.catalogue import SCHEMATHESIS_EQUIVALENTS
 
 
 def run_checks(fmt: str, out: TextIO) -> int:
-    schemathesis = {}
+    schemathesis: dict[str, list[str]] = {}
     for name, check_id in SCHEMATHESIS_EQUIVALENTS.items():
         schemathesis.setdefault(check_id, []).append(name)
     if fmt == "json":

@@ -69,9 +69,13 @@ def run_detection(args: argparse.Namespace, *, out: TextIO) -> int:
     for column, document in ((ours, spec_path()), (vendor, args.vendor_spec)):
         if column.ran and document is not None:
             progress(f"{column.title}: {len(faults)} faults + the clean server")
+
+            def cell(spec: Any, doc: Any = document) -> Any:
+                return schemathesis_cell(doc, spec, seed=seed, max_examples=examples, reuse=reuse)
+
             fill(
                 column,
-                lambda spec, doc=document: schemathesis_cell(doc, spec, seed=seed, max_examples=examples, reuse=reuse),
+                cell,
                 faults,
                 args.jobs,
                 progress,

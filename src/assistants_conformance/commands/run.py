@@ -226,7 +226,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     if not args.reference:
         _key(args)  # refused at the door, before the report directory is touched
     _writable(args.report_dir)
-    if not selected(Options(base_url="", api_key=None, **options_kw)):  # type: ignore[arg-type]
+    if not selected(Options(base_url="", api_key=None, **options_kw)):
         raise UsageError(
             "no check is selected (--only/--skip leave nothing, or --max-examples 0 turned off the property "
             "phase that decides them); a run that decides nothing cannot be conformant"
@@ -239,7 +239,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
             print(f"  {line}", file=out, flush=True)
         progress = for_terminal(out, quiet=args.quiet)
         try:
-            result = run(Options(base_url=base_url, api_key=key, progress=progress, stop=stop, **options_kw))  # type: ignore[arg-type]
+            result = run(Options(base_url=base_url, api_key=key, progress=progress, stop=stop, **options_kw))
         finally:
             if progress is not None:
                 progress.close()

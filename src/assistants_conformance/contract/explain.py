@@ -70,10 +70,15 @@ def pick_branch(doc: dict[str, Any], branches: list[Any], instance: Any) -> int 
     return typed[0] if len(typed) == 1 else None
 
 
+def _value(error: ValidationError) -> Any:
+    """The keyword's value in the schema (typed as maybe unset by the stubs; set on every error here)."""
+    return error.validator_value
+
+
 def leaf_errors(doc: dict[str, Any], error: ValidationError) -> Iterator[ValidationError]:
     """The errors that explain `error`, descending into the tag-matching branch of unions."""
     if error.validator in ("oneOf", "anyOf") and error.context:
-        index = pick_branch(doc, list(error.validator_value), error.instance)
+        index = pick_branch(doc, list(_value(error)), error.instance)
         if index is not None:
             inside = [e for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == index]
             if inside:
@@ -112,7 +117,7 @@ def _tag_error(doc: dict[str, Any], error: ValidationError) -> ValidationError |
     if not isinstance(error.instance, dict):
         return None
     tags: dict[str, list[Any]] = {}
-    for branch in error.validator_value:
+    for branch in _value(error):
         resolved = resolve_pointer(doc, branch["$ref"]) if isinstance(branch, dict) and "$ref" in branch else branch
         for name, prop in (resolved.get("properties") or {}).items() if isinstance(resolved, dict) else ():
             if isinstance(prop, dict) and "const" in prop:
@@ -135,10 +140,11 @@ def describe(error: ValidationError) -> tuple[str, str | None]:
     """One readable sentence (expected vs actual) and the field (dotted path) it concerns."""
     path = list(error.absolute_path)
     kind = error.validator
-    limit = error.validator_value
-    instance = error.instance
+    limit: Any = _value(error)
+    instance: Any = error.instance
     if kind == "additionalProperties" and isinstance(instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        schema: Any = error.schema
+        allowed = set(schema.get("properties", {}))
         extra = sorted(set(instance) - allowed)
         param = field_path([*path, extra[0]]) if extra else field_path(path)
         return f"Unrecognized argument(s): {', '.join(extra)}.", param
@@ -149,8 +155,8 @@ def describe(error: ValidationError) -> tuple[str, str | None]:
     if kind == "false" or (kind is None and error.schema is False):
         param = field_path(path)
         return f"Field '{param}' is not allowed here.", param
-    param = field_path(path) or None
-    where = f"'{param}'" if param else "the value"
+    named = field_path(path) or None
+    where = f"'{named}'" if named else "the value"
     sentences = {
         "maxLength": lambda: f"string too long; expected at most {limit} characters, got {len(instance)}",
         "minLength": lambda: f"string too short; expected at least {limit} characters, got {len(instance)}",
@@ -166,4 +172,4 @@ def describe(error: ValidationError) -> tuple[str, str | None]:
         "format": lambda: f"expected a valid {limit}; got {short(instance)}",
     }
     detail = sentences.get(str(kind), lambda: error.message[:300])()
-    return f"Invalid value for {where}: {detail}.", param
+    return f"Invalid value for {where}: {detail}.", named

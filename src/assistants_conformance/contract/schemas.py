@@ -76,7 +76,8 @@ class Contract:
 
     def operation_object(self, operation_id: str) -> dict[str, Any]:
         op = self.operations_by_id[operation_id]
-        return self.document["paths"][op.path][op.method.lower()]
+        found: dict[str, Any] = self.document["paths"][op.path][op.method.lower()]
+        return found
 
     def request_body_pointer(self, operation_id: str) -> str | None:
         """Pointer to the JSON request body schema of an operation, if it takes one."""

@@ -264,7 +264,7 @@ class RunEngine:
         step = await self._open_step_of(state, {"type": "tool_calls", "tool_calls": []})
         required = []
         for index, call in enumerate(plan.tool_calls):
-            entry = {
+            entry: dict[str, Any] = {
                 "id": objects.new_id("call"),
                 "type": "function",
                 "function": {"name": call.name, "arguments": "", "output": None},

@@ -54,7 +54,7 @@ def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
 
         if args.fault not in FAULTS:
             raise UsageError(f"unknown --fault {args.fault!r}; `serve --list-faults` names them")
-        app = FaultyApp(app, FAULTS[args.fault].make(key))
+        app = FaultyApp(app, FAULTS[args.fault].make(key))  # type: ignore[assignment]  # an ASGI app either way
     server = uvicorn.Server(server_config(app))
     # SIGINT, SIGTERM and SIGHUP all stop it gracefully, exit 0, whenever they come: installed
     # before it says it listens (uvicorn puts its own in place while serving, and sends the signal

@@ -16,10 +16,10 @@ from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
 from assistants_conformance.contract import Contract
+from assistants_conformance.contract.compiled import Compiled
 from assistants_conformance.contract.explain import describe
 from assistants_conformance.contract.explain import short as _short
 from assistants_conformance.reference.errors import ApiError
-from assistants_conformance.validate.schemas import FastSchemas
 
 
 class RequestValidator:
@@ -31,7 +31,7 @@ class RequestValidator:
 
     def __init__(self, contract: Contract) -> None:
         self._contract = contract
-        self._fast = FastSchemas(contract)
+        self._fast = Compiled(contract)
         self._pointers: dict[str, str | None] = {}
         self._bodies: dict[str, Validator | None] = {}
         self._queries: dict[str, dict[str, tuple[dict[str, Any], Validator]]] = {}
@@ -63,11 +63,12 @@ class RequestValidator:
         _storable(body)
         if validator is None:
             return body if isinstance(body, dict) else {}
+        accepted: dict[str, Any] = body
         if self._fast_valid(operation_id, body):
-            return body
+            return accepted
         error = best_match(validator.iter_errors(body))
         if error is None:  # the compiled validator alone refused it: the explaining one decides
-            return body
+            return accepted
         message, param = describe(error)
         raise ApiError(400, message, param=param)
 

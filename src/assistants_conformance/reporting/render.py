@@ -41,7 +41,10 @@ _SECRET_HEADERS = {
 
 @cache
 def schema() -> dict[str, Any]:
-    return json.loads(resources.files(__package__).joinpath("report.schema.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(
+        resources.files(__package__).joinpath("report.schema.json").read_text(encoding="utf-8")
+    )
+    return loaded
 
 
 def problems(report: Any) -> list[str]:
@@ -63,7 +66,8 @@ def load_report(path: Path) -> Report:
     found = problems(report) or dangling(report)
     if found:
         raise UsageError(f"{path} is not a valid assistants-conformance report: {found[0]}")
-    return report
+    valid: Report = report
+    return valid
 
 
 def dangling(report: Report) -> list[str]:

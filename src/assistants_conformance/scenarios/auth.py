@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assistants_conformance.context import Context
 from assistants_conformance.target import WRONG_KEY, Response
 
@@ -22,7 +24,7 @@ def _created_anyway(ctx: Context, method: str, path: str, response: Response) ->
 
 def run(ctx: Context) -> None:
     for method, path in FAMILIES:
-        body = {} if method == "POST" else None
+        body: dict[str, Any] | None = {} if method == "POST" else None
         missing = ctx.call(method, path, json_body=body, auth=False)
         _created_anyway(ctx, method, path, missing)
         ctx.expect(

@@ -32,8 +32,9 @@ def run(ctx: Context) -> None:
     # on any server: there, at least, order is decided by timestamps and can be judged. The wait
     # ends when the thread's own second is over by our clock, and never lasts over a second.
     stamp = thread.get("created_at")
-    skewed = not isinstance(stamp, int) or isinstance(stamp, bool) or abs(stamp - time.time()) > 2
-    until = 1.05 if skewed else stamp + 1.02 - time.time()  # a skewed server clock: a whole second
+    at = stamp if isinstance(stamp, int) and not isinstance(stamp, bool) else None
+    skewed = at is None or abs(at - time.time()) > 2
+    until = 1.05 if at is None or skewed else at + 1.02 - time.time()  # a skewed server clock: a whole second
     time.sleep(max(0.0, min(until, 1.05 - (time.monotonic() - began))))
     ctx.call("POST", url, json_body={"role": "user", "content": f"page item {ITEMS - 1}"})
     asc = ctx.call("GET", url, params={"limit": 100, "order": "asc"})
@@ -81,8 +82,9 @@ def _judge_order(ctx: Context, response: Any, items: list[dict[str, Any]], order
     """PAGE-006 on one full listing: sorted by created_at in `order`, and, between messages created in
     different seconds, in creation order. Ties are the server's to order; they are noted, not judged."""
     where = "order=asc" if order == "asc" else "the default order (desc)"
-    stamps = [_stamp(i) for i in items]
-    if not items or None in stamps:
+    found = [_stamp(i) for i in items]
+    stamps = [s for s in found if s is not None]
+    if not items or len(stamps) < len(found):
         return  # RESP-SCHEMA-001 reports a missing or non-numeric created_at; PAGE-001 a short list
     pairs = list(itertools.pairwise(stamps))
     sorted_ok = all(a <= b for a, b in pairs) if order == "asc" else all(a >= b for a, b in pairs)

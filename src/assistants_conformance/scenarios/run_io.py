@@ -30,7 +30,7 @@ def stream(ctx: Context, path: str, body: dict[str, Any], **kwargs: Any) -> Resp
 
 
 def is_stream(response: Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
+    return str(response.headers.get("content-type", "")).startswith("text/event-stream")
 
 
 def poll(

@@ -300,7 +300,8 @@ def _polled_run(ctx: Context, assistant: dict[str, Any], small: dict[str, Any]) 
     thread = ctx.make_thread(PROMPT)
     if thread is None:
         return None
-    tid, aid = thread["id"], assistant["id"]
+    tid: str = thread["id"]
+    aid = assistant["id"]
     # The user's message as it stands before any run; read again after it, what a run must not
     # change of it is judged (RESP-IDENTITY-001).
     ctx.call("GET", f"/threads/{tid}/messages", params={"limit": 100})

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema_rs
-
 from assistants_conformance.contract import Contract, get_contract
+from assistants_conformance.contract.compiled import Compiled
 from assistants_conformance.contract.document import iter_properties
 from assistants_conformance.contract.explain import describe, field_path, json_pointer, leaf_errors, spec_pointer
-from assistants_conformance.contract.schemas import BASE_URI
 from assistants_conformance.validate.violations import Violation
 
 _MAX_REPORTED = 20
 
 
-class FastSchemas:
-    """Per-pointer compiled validators over one contract, built on first use and kept."""
+class FastSchemas(Compiled):
+    """The contract's compiled validators (contract/compiled.py), and violations explained by the
+    pure-Python validator when an instance fails."""
 
     def __init__(self, contract: Contract) -> None:
-        self.contract = contract
-        self._registry = jsonschema_rs.Registry([(BASE_URI, contract.document)])
-        self._fast: dict[str, Any] = {}
+        super().__init__(contract)
         self._forbidden: frozenset[str] | None = None
 
     def _forbidden_field(self, instance: Any, error: Any) -> str | None:
@@ -51,15 +48,6 @@ class FastSchemas:
                 name for name, schema in iter_properties(self.contract.document) if schema is False
             )
         return self._forbidden
-
-    def is_valid(self, pointer: str, instance: Any) -> bool:
-        fast = self._fast.get(pointer)
-        if fast is None:
-            fast = jsonschema_rs.Draft202012Validator(
-                {"$ref": BASE_URI + pointer}, registry=self._registry, validate_formats=True
-            )
-            self._fast[pointer] = fast
-        return bool(fast.is_valid(instance))
 
     def check(
         self,

@@ -163,7 +163,8 @@ class StreamValidator:
             return
         assert entry.data_schema is not None
         self.judged.update(("SSE-JSON-001", "STREAM-SCHEMA-001"))
-        checked, tokens = data, {}
+        checked: Any = data
+        tokens: dict[str, str] = {}
         if INTEGRAL_FLOAT.search(frame.data):  # rare: re-read so that `1.0` is not taken for an integer
             checked, tokens = loads_exact(frame.data)
         found = explain(
@@ -400,7 +401,7 @@ class StreamValidator:
         if item.phase == "ended":
             self._report("STREAM-ITEM-001", f"a delta for message {message_id} after it ended")
             return
-        if self._delta_owner not in (None, message_id):
+        if self._delta_owner is not None and self._delta_owner != message_id:
             self._finished_delta_owners.add(self._delta_owner)
         if message_id in self._finished_delta_owners:
             self._report(

@@ -18,10 +18,10 @@ from typing import Any
 
 from assistants_conformance import cache
 
-PACKAGE = Path(__file__).resolve().parents[1]
+PACKAGE = Path(__file__).resolve().parents[2]  # the assistants_conformance package
 # What the faulty servers are made of (their code, the contract they validate requests by, and the
-# compiled validators that judge request bodies first).
-SERVER_SOURCES = ("reference", "faults", "contract", "validate/schemas.py")
+# compiled validators that judge request bodies first, which live in the contract).
+SERVER_SOURCES = ("reference", "lab/faults", "contract")
 
 
 def directory() -> Path:

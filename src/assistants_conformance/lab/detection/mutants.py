@@ -474,7 +474,11 @@ def reach(*, seed: int = 0) -> dict[str, frozenset[str] | None]:
 
         def watch(req: Req, name: str = name) -> _Seen:
             note(req, Res(200, {}, b""), name)
-            return _Seen(lambda event, name=name: met.setdefault(f"event:{event}", set()).add(name))
+
+            def seen(event: str, name: str = name) -> None:
+                met.setdefault(f"event:{event}", set()).add(name)
+
+            return _Seen(seen)
 
         # Streams are watched as they go out, live, as every mutant meets them.
         app = FaultyApp(create_app(api_key=KEY), Fault("reach", after=note, frames=watch))

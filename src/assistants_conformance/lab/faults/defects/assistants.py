@@ -59,7 +59,7 @@ def _stale_get(key: str) -> Fault:
     {"ASST-CRUD-003"},
 )
 def _modify_replaces(key: str) -> Fault:
-    reset = {"name": None, "instructions": None, "tools": [], "temperature": None, "top_p": None}
+    reset: dict[str, Any] = {"name": None, "instructions": None, "tools": [], "temperature": None, "top_p": None}
 
     def replace(req: Req) -> None:
         body = json_post(req, ASSISTANT)

@@ -113,7 +113,8 @@ def _tools_sorted(key: str) -> Fault:
     def order(tool: Any) -> tuple[str, str]:
         if not isinstance(tool, dict):
             return ("", "")
-        function = tool.get("function") if isinstance(tool.get("function"), dict) else {}
+        found = tool.get("function")
+        function: dict[str, Any] = found if isinstance(found, dict) else {}
         return (str(tool.get("type")), str(function.get("name", "")))
 
     def sort(assistant: dict[str, Any]) -> None:

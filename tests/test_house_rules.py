@@ -1,0 +1,86 @@
+"""The house rules a tool enforces: who may import whom (import-linter's contracts in
+pyproject.toml), types (mypy), the lab beside the product, and every check ID used declared."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from assistants_conformance.checks import CATALOGUE
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "assistants_conformance"
+TOOLS = Path(sys.executable).parent
+
+
+def _lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **({"PYTHONPATH": str(pythonpath)} if pythonpath else {})}
+    return subprocess.run(
+        [str(TOOLS / "lint-imports"), "--no-cache"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_import_contracts_hold() -> None:
+    done = _lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert "0 broken" in done.stdout
+
+
+def test_a_forbidden_import_breaks_the_contracts(tmp_path: Path) -> None:
+    """A copy of the package whose runner imports the lab: the contracts say so, naming it."""
+    shutil.copytree(PACKAGE, tmp_path / "src" / "assistants_conformance")
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    runner = tmp_path / "src" / "assistants_conformance" / "runner.py"
+    runner.write_text(runner.read_text() + "\nfrom assistants_conformance.lab import faults  # noqa\n")
+    done = _lint_imports(tmp_path, pythonpath=tmp_path / "src")
+    assert done.returncode != 0
+    assert "The product never imports the lab" in done.stdout
+    assert "assistants_conformance.runner -> assistants_conformance.lab" in done.stdout
+
+
+def test_the_package_type_checks() -> None:
+    done = subprocess.run(
+        [str(TOOLS / "mypy"), "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_no_product_module_loads_the_lab() -> None:
+    """Importing every module of the product (not the commands that front the lab) leaves the lab
+    unloaded: the lab composes the product, never the other way round."""
+    modules = sorted(
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for path in PACKAGE.rglob("*.py")
+        if "lab" not in path.relative_to(PACKAGE).parts[:1]
+        and path.name != "__main__.py"
+        and path.relative_to(PACKAGE).parts[:1] != ("commands",)
+        and path.name != "cli.py"
+    )
+    code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules)
+    code += "print(sorted(m for m in sys.modules if m.startswith('assistants_conformance.lab')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+    assert len(modules) > 50
+
+
+CHECK_ID = re.compile(r"^[A-Z]+(?:-[A-Z0-9]+)*-\d{3}$")
+
+
+def test_every_check_id_used_in_the_code_is_declared() -> None:
+    """A mistyped ID in a scenario, a validator, a fault's prediction or a test is caught here."""
+    used: dict[str, list[str]] = {}
+    for root in (PACKAGE, ROOT / "tests"):
+        for path in root.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and CHECK_ID.match(node.value):
+                    used.setdefault(node.value, []).append(str(path.relative_to(ROOT)))
+    deliberate = {"NOPE-001"}  # the unknown ID a usage-error test gives --only
+    undeclared = {check: places[:3] for check, places in used.items() if check not in set(CATALOGUE) | deliberate}
+    assert undeclared == {}
+    assert len(used) >= len(CATALOGUE) - 5  # nearly every check is named somewhere beside its declaration
