@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -286,3 +287,29 @@ def test_an_id_that_cannot_be_put_in_a_url_is_a_finding_and_cleanup_goes_on() ->
     assert all(c.outcome is not Outcome.ERRORED for c in result.checks)
     assert result.resources["leaked"] == []
     assert result.resources["created"] == result.resources["deleted"] > 0
+
+
+def test_a_yaml_alias_bomb_given_to_spec_check_is_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    levels += [f"{b}: &{b} [{','.join([f'*{a}'] * 9)}]" for a, b in zip("abcdefg", "bcdefgh", strict=True)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\nopenapi: 3.1.0\n")
+    began = time.monotonic()
+    code, text = _run(["spec", "--check", "--file", str(bomb)], capsys)
+    assert code == 2
+    assert "uses YAML aliases" in text
+    assert time.monotonic() - began < 5
+
+
+def test_numbers_no_client_can_read_are_said_so_alike_in_bodies_and_events() -> None:
+    from assistants_conformance.validate import validate_response, validate_stream_bytes
+
+    body = validate_response(
+        "GET", "/v1/assistants/a", 200, {"content-type": "application/json"}, b'{"id": "a", "temperature": 1e400}'
+    )
+    assert [v.check for v in body] == ["RESP-JSON-001"]
+    assert "out of the range of a 64-bit float" in body[0].message
+    event = validate_stream_bytes(b'event: thread.run.created\ndata: {"temperature": 1e400}\n\n').violations
+    assert any(v.check == "SSE-JSON-001" and "infinity" in v.message for v in event)

@@ -38,8 +38,10 @@ def spec_path() -> Path:
     raise SpecError(f"the bundled contract {SPEC_FILENAME} is missing from this installation")
 
 
-def parse_document(path: Path) -> dict[str, Any]:
-    """Parse one OpenAPI document, turning YAML and I/O failures into SpecError."""
+def parse_document(path: Path, *, trusted: bool = False) -> dict[str, Any]:
+    """Parse one OpenAPI document, turning YAML and I/O failures into SpecError. A document the
+    user gives (not `trusted`, as the bundled one is) may not use YAML aliases: a few lines of them
+    expand to gigabytes (the billion-laughs document), and no contract needs one."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -47,6 +49,8 @@ def parse_document(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path} is not UTF-8 text: {exc.reason}") from exc
     try:
+        if not trusted and any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=_Loader)):
+            raise SpecError(f"{path} uses YAML aliases (*name); a contract here may not (write the value out)")
         doc = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise SpecError(f"{path} is not valid YAML: {exc}") from exc
@@ -58,7 +62,7 @@ def parse_document(path: Path) -> dict[str, Any]:
 @functools.cache
 def load_document() -> dict[str, Any]:
     """The bundled contract, parsed once per process. Callers must not mutate it."""
-    return parse_document(spec_path())
+    return parse_document(spec_path(), trusted=True)
 
 
 @dataclass(frozen=True, slots=True)

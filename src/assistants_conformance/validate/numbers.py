@@ -39,6 +39,8 @@ def loads_exact(text: bytes | str) -> tuple[Any, dict[str, str]]:
 
     def parse_float(token: str) -> float:
         value = float(token)
+        if math.isinf(value):  # 1e400: no client reads it as a number, as no event parser does
+            raise ValueError(f"the number {token[:40]} is out of the range of a 64-bit float")
         if value != 0 and math.isfinite(value) and value.is_integer():
             nudged = math.nextafter(value, 0.0)
             tokens[json.dumps(nudged)] = token
