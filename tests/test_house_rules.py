@@ -84,3 +84,48 @@ def test_every_check_id_used_in_the_code_is_declared() -> None:
     undeclared = {check: places[:3] for check, places in used.items() if check not in set(CATALOGUE) | deliberate}
     assert undeclared == {}
     assert len(used) >= len(CATALOGUE) - 5  # nearly every check is named somewhere beside its declaration
+
+
+# The objects a run shares between modules: each changes only through its own methods.
+SHARED = {"target", "ctx", "options", "stop", "probe"}
+
+
+def _writes_to_shared(path: Path, root: Path = PACKAGE) -> list[str]:
+    """`target.x = …`, `ctx.target.x += …`, `options.x = …` and the like, outside `self`."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        stores = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AugAssign | ast.AnnAssign)
+            else []
+        )
+        for store in stores:
+            for part in ast.walk(store):
+                if not (isinstance(part, ast.Attribute) and isinstance(part.ctx, ast.Store)):
+                    continue
+                names, base = [], part.value
+                while isinstance(base, ast.Attribute | ast.Subscript):
+                    if isinstance(base, ast.Attribute):
+                        names.append(base.attr)
+                    base = base.value
+                if isinstance(base, ast.Name):
+                    names.append(base.id)
+                if SHARED & set(names):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: {ast.unparse(part)}")
+    return found
+
+
+def test_no_module_writes_the_fields_of_a_target_options_context_or_stop() -> None:
+    """Inputs are read once and nothing rewrites another object's fields late: the target is
+    interrupted and resumed through its methods, the options are frozen, findings and polls are
+    recorded through the context's."""
+    writes = [w for path in sorted(PACKAGE.rglob("*.py")) for w in _writes_to_shared(path)]
+    assert writes == []
+
+
+def test_the_shared_write_rule_sees_a_late_write(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("def f(ctx, target):\n    ctx.target.budget += 1\n    target.base_url = 'x'\n")
+    assert _writes_to_shared(module, tmp_path) == ["m.py:2: ctx.target.budget", "m.py:3: target.base_url"]

@@ -74,8 +74,7 @@ def test_the_verdict_item_fails_an_incomplete_run(pytester: pytest.Pytester) -> 
             "from assistants_conformance import runner\n"
             "_real = runner.Options.__init__\n"
             "def _small(self, *a, **k):\n"
-            "    _real(self, *a, **k)\n"
-            "    self.budget_requests = 12\n"
+            "    _real(self, *a, **{**k, 'budget_requests': 12})\n"
             "runner.Options.__init__ = _small\n"
         )
         result = pytester.runpytest_subprocess(

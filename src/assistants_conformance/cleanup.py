@@ -94,9 +94,7 @@ def clean_up(ctx: Context) -> dict[str, Any]:
     unverified: list[str] = []
     deleted = 0
     target = ctx.target
-    target.interrupted = False
-    target.budget = target.used + 2 * len(created) + 80  # cleaning up is always allowed
-    target.deadline = time.monotonic() + 120
+    target.resume_for_cleanup(requests=2 * len(created) + 80, seconds=120)
     unserved = ctx.not_served()
     for path in reversed(created):
         remove, read = _operation(ctx, "DELETE", path), _operation(ctx, "GET", path)
@@ -105,7 +103,7 @@ def clean_up(ctx: Context) -> dict[str, Any]:
                 # A read-back 404 proves a delete only where reads answer objects: shown once per kind.
                 before = target.request("GET", path)
                 if before.ok:
-                    ctx.answers[read].served += 1
+                    ctx.read_back(read)
             if path not in ctx.deleted:
                 response = target.request("DELETE", path)
                 gone_before = response.status == 404 and not ctx.is_live(path)

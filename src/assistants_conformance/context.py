@@ -171,8 +171,6 @@ class Context:
         self.failed_creates: dict[str, int] = defaultdict(int)
         # The preflight's ordinary create (runner.control): the control a probe's refusal is read against.
         self.control: Response | None = None
-        self.last_poll = ""  # why the last poll of a run ended without one (for the message)
-        self.last_poll_answer: Response | None = None
 
     @property
     def tag(self) -> dict[str, str]:
@@ -398,7 +396,30 @@ class Context:
                 )
             group.add(exchange, seen_in, operation, getattr(self._where, "scenario", None))
         if self.watch is not None and self.watch(check, severity):
-            self.target.interrupted = True
+            self.target.interrupt()
+
+    def polled(self, why: str, answer: Response | None) -> None:
+        """A poll of a run ended without one: why (for the message) and its last answer. Kept per
+        thread, so that scenarios polling side by side (--workers) never read each other's."""
+        self._where.poll = (why, answer)
+
+    @property
+    def last_poll(self) -> str:
+        return str(getattr(self._where, "poll", ("", None))[0])
+
+    @property
+    def last_poll_answer(self) -> Response | None:
+        answer: Response | None = getattr(self._where, "poll", ("", None))[1]
+        return answer
+
+    def controlled(self, made: Response) -> None:
+        """The control create's answer (runner.control), which limit probes are read against."""
+        self.control = made
+
+    def read_back(self, operation: str) -> None:
+        """A read of `operation` answered an object (clean-up's read-back): it is served."""
+        with self._lock:
+            self.answers[operation].served += 1
 
     @contextlib.contextmanager
     def scenario(self, name: str) -> Iterator[None]:

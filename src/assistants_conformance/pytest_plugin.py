@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 
     from assistants_conformance.checks import Check
     from assistants_conformance.results import RunResult
+    from assistants_conformance.target import BaseURL  # noqa: F401 - named in a StashKey
 
 _RESULT = pytest.StashKey["RunResult"]()
 _ERROR = pytest.StashKey[str]()
+_BASE_URL = pytest.StashKey["BaseURL"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -53,10 +55,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     url = config.getoption("assistants_base_url")
     if not url:
         return
-    from assistants_conformance.target import normalise_base_url
+    from assistants_conformance.target import BaseURL
 
     try:
-        normalise_base_url(url)
+        config.stash[_BASE_URL] = BaseURL.parse(url)  # read once; the run uses what was read
     except ValueError as exc:  # one usage error for the session, not one failure per check
         raise pytest.UsageError(f"--assistants-base-url: {exc}") from None
     from assistants_conformance.checks import CATALOGUE
@@ -118,7 +120,7 @@ class _RunItem(pytest.Item):
             try:
                 stash[_RESULT] = run(
                     Options(
-                        base_url=self.config.getoption("assistants_base_url"),
+                        base_url=stash[_BASE_URL],
                         api_key=key,
                         max_examples=self.config.getoption("assistants_max_examples"),
                     )

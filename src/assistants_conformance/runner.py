@@ -14,10 +14,11 @@ import secrets
 import ssl
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from assistants_conformance import __version__
@@ -32,22 +33,30 @@ from assistants_conformance.progress import Progress
 from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, RunResult, Verdict
 from assistants_conformance.scenarios import SCENARIOS, Scenario
 from assistants_conformance.stopping import Stop
-from assistants_conformance.target import BudgetExhausted, Response, Target, normalise_base_url
+from assistants_conformance.target import BaseURL, BudgetExhausted, Response, Target
 from assistants_conformance.terminal import printable
 
+DEFAULT_MODEL = "gpt-4o-mini"
 
-@dataclass
+
+@dataclass(frozen=True)
 class Options:
-    base_url: str
+    """One run's configuration, whole and frozen: the command line, profile and environment are
+    read once at the edge (commands/run.py, the pytest plugin, the lab) and nothing rewrites it.
+    What a run finds out (where the API answers) is a value preflight returns, not an edit here."""
+
+    # The API root as given (a string is read once, here); preflight may find the API below it.
+    base_url: BaseURL
     api_key: str | None
-    headers: dict[str, str] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
     auth_header: str | None = None
     sweep: bool = False
     sweep_age: float = 3600.0
-    model: str = "gpt-4o-mini"
-    only: set[str] = field(default_factory=set)
-    skip: set[str] = field(default_factory=set)
+    # --model, else the profile's [run] model, else DEFAULT_MODEL.
+    model: str | None = None
+    only: frozenset[str] = frozenset()
+    skip: frozenset[str] = frozenset()
     seed: int = 0
     timeout: float = 30.0
     budget_requests: int = 2000
@@ -66,9 +75,24 @@ class Options:
     # environment), the TLS check, and the lines that say so in the report.
     proxy: str | None = None
     verify: ssl.SSLContext | bool = True
-    transport: list[str] = field(default_factory=list)
+    transport: tuple[str, ...] = ()
     # Signals: the command installs one around the run and its reports; without, the run does.
     stop: Stop | None = None
+
+    def __post_init__(self) -> None:
+        """Values given loosely (a URL string, sets, lists) are read into their one form here, so
+        a library caller gets the same checks as the command line (a bad URL is a UsageError)."""
+        if not isinstance(self.base_url, BaseURL):
+            try:
+                object.__setattr__(self, "base_url", BaseURL.parse(self.base_url))
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        object.__setattr__(self, "model", self.model or self.profile.model or DEFAULT_MODEL)
+        for name in ("only", "skip"):
+            object.__setattr__(self, name, frozenset(getattr(self, name)))
+        object.__setattr__(self, "transport", tuple(self.transport))
+        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+        object.__setattr__(self, "query", MappingProxyType(dict(self.query)))
 
 
 PROPERTY_PREFIX = "PROP-"
@@ -92,34 +116,6 @@ def run(options: Options) -> RunResult:
     # The tag carries the run's start time, so that a later --sweep can tell an abandoned run's
     # objects (old) from a live run's (new) on a server that several runs share.
     run_id = f"conf_{int(started.timestamp())}_{secrets.token_hex(4)}"
-    try:
-        normalise_base_url(options.base_url)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    target = Target(
-        options.base_url,
-        options.api_key,
-        headers=options.headers,
-        query=options.query,
-        auth_header=options.auth_header,
-        timeout=options.timeout,
-        budget_requests=options.budget_requests,
-        deadline_s=options.time_limit,
-        proxy=options.proxy,
-        verify=options.verify,
-    )
-    ctx = Context(
-        target,
-        run_id,
-        options.profile.model or options.model,
-        options.poll_timeout,
-        seed=options.seed,
-        max_examples=options.max_examples,
-        capabilities=options.profile.capabilities,
-        progress=options.progress,
-        watch=options.watch,
-    )
-    ctx.notes.extend(options.transport)
     wanted = set(selected(options))
     incomplete: list[str] = []
     swept: list[str] = []
@@ -127,17 +123,39 @@ def run(options: Options) -> RunResult:
     with contextlib.ExitStack() as installed:
         if options.stop is None:
             installed.enter_context(stop)
+        say = options.progress.line if options.progress is not None else None
+        try:
+            found: Found | None = preflight(options, stop, say=say)
+        except KeyboardInterrupt:  # before anything was created: nothing to clean, an incomplete run
+            found = None
+            incomplete.append(f"interrupted ({_said(stop.name)})")
+        base_url, used, notes = (found.base_url, found.requests, found.notes) if found else (options.base_url, 0, ())
+        target = connect(options, base_url, used=used, seconds=options.time_limit - (time.monotonic() - began))
         stop.attach(target)
+        assert options.model is not None  # Options settles it
+        ctx = Context(
+            target,
+            run_id,
+            options.model,
+            options.poll_timeout,
+            seed=options.seed,
+            max_examples=options.max_examples,
+            capabilities=options.profile.capabilities,
+            progress=options.progress,
+            watch=options.watch,
+        )
+        ctx.notes.extend((*options.transport, *notes))
         try:
             try:
-                swept = _scenarios(ctx, options, wanted, incomplete)
+                if found is not None:
+                    swept = _scenarios(ctx, options, found, wanted, incomplete)
             except KeyboardInterrupt:
                 # A signal: stop sending (in-flight requests give up at once), skip the rest,
                 # then clean up and report what was checked as an incomplete run.
-                target.interrupted = True
+                target.interrupt()
                 incomplete.append(f"interrupted ({_said(stop.name)})")
         finally:
-            stop.cleaning = True
+            stop.clean_up()
             if options.progress is not None:
                 options.progress.update("clean-up", target.used, len(ctx.failing_checks()))
             resources = clean_up(ctx)
@@ -147,9 +165,11 @@ def run(options: Options) -> RunResult:
             target.close()
     unserved = ctx.not_served()
     _report_unserved(ctx, unserved)
-    found = _without_unserved(ctx.findings, unserved)  # built once: each check's grouped findings
+    found_by_check = _without_unserved(ctx.findings, unserved)  # built once: each check's grouped findings
     checks = tuple(
-        _result(ctx, check_id, options.profile, found, unserved) for check_id in CATALOGUE if check_id in wanted
+        _result(ctx, check_id, options.profile, found_by_check, unserved)
+        for check_id in CATALOGUE
+        if check_id in wanted
     )
     checks, exchanges = _evidence_only(checks, target.exchanges)
     verdict, reason = verdict_of(checks, incomplete)
@@ -182,20 +202,36 @@ def run(options: Options) -> RunResult:
     )
 
 
+def connect(options: Options, base_url: BaseURL, *, used: int = 0, seconds: float | None = None) -> Target:
+    """The one place a run's settings become a Target: the run's own, and preflight's probe."""
+    return Target(
+        base_url,
+        options.api_key,
+        headers=dict(options.headers),
+        query=dict(options.query),
+        auth_header=options.auth_header,
+        timeout=options.timeout,
+        budget_requests=options.budget_requests,
+        deadline_s=options.time_limit if seconds is None else max(0.0, seconds),
+        proxy=options.proxy,
+        verify=options.verify,
+        used=used,
+    )
+
+
 def _said(name: str) -> str:
     return {"SIGINT": "Ctrl-C", "": "Ctrl-C"}.get(name, name)
 
 
-def _scenarios(ctx: Context, options: Options, wanted: set[str], incomplete: list[str]) -> list[str]:
-    """Preflight, the control create, an optional sweep, then every chosen scenario; returns what
-    the sweep deleted. `incomplete` collects why the run cannot be called complete."""
+def _scenarios(ctx: Context, options: Options, found: Found, wanted: set[str], incomplete: list[str]) -> list[str]:
+    """The control create, an optional sweep, then every chosen scenario; returns what the sweep
+    deleted. `incomplete` collects why the run cannot be called complete."""
     target = ctx.target
     say = options.progress.line if options.progress is not None else None
-    probe = preflight(target, say=say, notes=ctx.notes)
     control(ctx)
     swept = sweep(ctx, options.sweep_age, say) if options.sweep else left_before(ctx, options.sweep_age, say)
-    if probe.status >= 500 and probe.status != 503:
-        incomplete.append(f"the target answers {probe.status} to a plain list request")
+    if found.status >= 500 and found.status != 503:
+        incomplete.append(f"the target answers {found.status} to a plain list request")
     # The validators' checks judge every answer: selecting one runs every scenario.
     judges_all = any(CATALOGUE[check].judged_by == (ANSWERS,) for check in wanted)
     chosen = [
@@ -209,7 +245,8 @@ def _scenarios(ctx: Context, options: Options, wanted: set[str], incomplete: lis
             if outcome:
                 incomplete.append(outcome)
     finally:
-        target.interrupted = target.interrupted or sys.exc_info()[0] is not None
+        if sys.exc_info()[0] is not None:
+            target.interrupt()
         pool.shutdown(wait=True, cancel_futures=True)
     return swept
 
@@ -258,47 +295,62 @@ def listed(ids: list[str], most: int = 8) -> str:
     return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
 
 
-def preflight(target: Target, *, say: Callable[[str], None] | None = None, notes: list[str] | None = None) -> Response:
+@dataclass(frozen=True)
+class Found:
+    """What preflight resolved: where the API answers, how a plain list answered there, the
+    requests that took, and what to say about it in the report."""
+
+    base_url: BaseURL
+    status: int
+    requests: int
+    notes: tuple[str, ...]
+
+
+def preflight(options: Options, stop: Stop, *, say: Callable[[str], None] | None = None) -> Found:
     """Find the API and prove the key before any scenario, so that a wrong URL or key is said as
     such (exit 3) and never reported as the server's non-conformance.
 
     The URL is used as given; when its `/assistants` is a 404 and `URL/v1/assistants` is not, the
     API lives under `/v1` and that is used (and said). A 401/403 to a plain list with the key is
-    the key's fault, not the server's."""
-    given = target.base_url
-    tried = [given]
-    probe = target.request("GET", "/assistants", params={"limit": 1})
-    if probe.status == 404 and not given.endswith("/v1"):
-        target.base_url = given + "/v1"
-        tried.append(target.base_url)
-        below = target.request("GET", "/assistants", params={"limit": 1})
-        if below.status != 404:
-            probe = below
-            line = printable(f"the API answers at {target.base_url} (not at {given}); checking that")
+    the key's fault, not the server's. Asked with a probe of its own, closed here."""
+    given = options.base_url
+    probe = connect(options, given)
+    stop.attach(probe)
+    try:
+        tried = [given]
+        answer = probe.request("GET", "/assistants", params={"limit": 1})
+        if answer.status == 404 and not given.root.endswith("/v1"):
+            tried.append(given.below("/v1"))
+            below = probe.request("GET", "/assistants", params={"limit": 1}, url=tried[-1].root + "/assistants")
+            if below.status != 404:
+                answer = below
+        resolved = tried[-1] if answer.status != 404 else given
+        where = f"GET {resolved}/assistants answered {answer.status}"
+        if answer.status == 404:
+            raise TargetUnusable(
+                f"no Assistants API found at {given}: GET /assistants answered 404 "
+                f"(tried {', '.join(map(str, tried))}); give the URL the API is mounted at, e.g. https://host/v1"
+            )
+        if answer.cut is not None:
+            raise TargetUnusable(
+                f"{where}, but the answer never came whole ({answer.cut}); "
+                "no check can be judged on answers that cannot be read"
+            )
+        if answer.status in (401, 403):
+            which = "no API key was given" if not probe.api_key else "the target refused the API key"
+            raise TargetUnusable(
+                f"{which}: {where} "
+                f"(the key is read from --api-key, $ASSISTANTS_API_KEY or $OPENAI_API_KEY"
+                f"{'' if probe.auth_header == 'Authorization' else f' and sent as {probe.auth_header}'})"
+            )
+        notes: tuple[str, ...] = ()
+        if resolved != given:
+            notes = (printable(f"the API answers at {resolved} (not at {given}); checking that"),)
             if say is not None:
-                say(line)
-            if notes is not None:
-                notes.append(line)
-        else:
-            target.base_url = given
-    if probe.status == 404:
-        raise TargetUnusable(
-            f"no Assistants API found at {given}: GET /assistants answered 404 (tried {', '.join(tried)}); "
-            "give the URL the API is mounted at, e.g. https://host/v1"
-        )
-    if probe.cut is not None:
-        raise TargetUnusable(
-            f"GET {target.base_url}/assistants answered {probe.status}, but the answer never came whole ({probe.cut}); "
-            "no check can be judged on answers that cannot be read"
-        )
-    if probe.status in (401, 403):
-        which = "no API key was given" if not target.api_key else "the target refused the API key"
-        raise TargetUnusable(
-            f"{which}: GET {target.base_url}/assistants answered {probe.status} "
-            f"(the key is read from --api-key, $ASSISTANTS_API_KEY or $OPENAI_API_KEY"
-            f"{'' if target.auth_header == 'Authorization' else f' and sent as {target.auth_header}'})"
-        )
-    return probe
+                say(notes[0])
+        return Found(resolved, answer.status, probe.used, notes)
+    finally:
+        probe.close()
 
 
 def control(ctx: Context) -> None:
@@ -307,7 +359,7 @@ def control(ctx: Context) -> None:
     server said and --model, so that no limit or lifecycle check is built on that refusal. A
     refusal for another reason is noted; the checks that need a create then say so."""
     made = ctx.call("POST", "/assistants", json_body={"model": ctx.model, "metadata": ctx.tag})
-    ctx.control = made
+    ctx.controlled(made)
     if made.ok:
         ctx.track(made, "assistant")
         return

@@ -19,7 +19,7 @@ SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP"
 class Stop:
     """Installed around a run (and its reports) in the main thread; elsewhere it only records.
 
-    `attach(target)` names what to interrupt: anything with an `interrupted` attribute."""
+    `attach(target)` names what to interrupt: anything with an `interrupt()` method."""
 
     def __init__(self) -> None:
         self.received: list[str] = []
@@ -32,10 +32,14 @@ class Stop:
     def name(self) -> str:
         return self.received[0] if self.received else ""
 
+    def clean_up(self) -> None:
+        """The run is cleaning up: a first signal from now on lets it finish."""
+        self.cleaning = True
+
     def attach(self, target: Any) -> None:
         self._targets.append(target)
         if self.received:
-            target.interrupted = True
+            target.interrupt()
 
     def __enter__(self) -> Stop:
         if threading.current_thread() is threading.main_thread():
@@ -58,6 +62,6 @@ class Stop:
         if self.cleaning:
             self.stopped_cleaning = True
         for target in self._targets:
-            target.interrupted = True
+            target.interrupt()
         if first:
             raise KeyboardInterrupt(self.received[0])

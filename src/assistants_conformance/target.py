@@ -12,7 +12,7 @@ import json
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -50,15 +50,45 @@ FRAMING_HEADERS = frozenset({"transfer-encoding", "content-length"})
 MAX_RATE_LIMITED = 5  # requests that stay 429 after retries before the whole run gives up
 
 
+@dataclass(frozen=True)
+class BaseURL:
+    """The API root, read once from what the user gave: `root` without a trailing slash, query,
+    fragment or `user:password@`; the userinfo is kept apart (sent as Basic auth, never shown).
+    Whether the API lives at the root or under `/v1` below it is found out by asking (runner's
+    preflight), which answers with another BaseURL, never by changing this one."""
+
+    root: str
+    userinfo: tuple[str, str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def parse(cls, url: str) -> BaseURL:
+        """The URL as a BaseURL, or a ValueError that never repeats its userinfo."""
+        parts = urlsplit(url)
+        try:
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+            parts.port  # noqa: B018 - a port that is not a number raises here
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"--base-url must be an http(s) URL, got {redact_userinfo(url)!r}")
+        host = parts.netloc.rpartition("@")[2]
+        userinfo = (unquote(parts.username or ""), unquote(parts.password or "")) if parts.username else None
+        return cls(f"{parts.scheme}://{host}{parts.path.rstrip('/')}", userinfo)
+
+    def below(self, path: str) -> BaseURL:
+        return BaseURL(self.root + path, self.userinfo)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(part for part in self.userinfo or () if part)
+
+    def __str__(self) -> str:
+        return self.root
+
+
 def normalise_base_url(url: str) -> str:
-    """The API root as given, without a trailing slash, query, fragment or `user:password@` (which
-    is sent as Basic auth, never shown). Whether the API lives there or under `/v1` below it is
-    found out by asking (runner's preflight)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"--base-url must be an http(s) URL, got {redact_userinfo(url)!r}")
-    host = parts.netloc.rpartition("@")[2]
-    return f"{parts.scheme}://{host}{parts.path.rstrip('/')}"
+    """The API root of a URL the user gave (BaseURL.parse's root)."""
+    return BaseURL.parse(url).root
 
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
@@ -143,7 +173,7 @@ class Response:
 class Target:
     def __init__(
         self,
-        base_url: str,
+        base_url: BaseURL | str,
         api_key: str | None,
         *,
         headers: dict[str, str] | None = None,
@@ -157,28 +187,28 @@ class Target:
         on_exchange: Callable[[str, int, bytes, httpx.Headers, str], None] | None = None,
         proxy: str | None = None,
         verify: ssl.SSLContext | bool = True,
+        used: int = 0,
     ) -> None:
         """`proxy`: the one proxy to send through (None: none; the environment is never read
         here, the caller resolves it and says so). `verify`: a TLS context (--ca-cert), True, or
-        False (--insecure)."""
-        self.base_url = normalise_base_url(base_url)
+        False (--insecure). `used`: requests already spent from the budget (preflight's)."""
+        self.base = base_url if isinstance(base_url, BaseURL) else BaseURL.parse(base_url)
         self.api_key = api_key or ""
-        given = urlsplit(base_url)
-        userinfo = (unquote(given.username or ""), unquote(given.password or "")) if given.username else None
+        userinfo = self.base.userinfo
         # Everything secret this run knows, scrubbed from every recorded text.
-        self.secrets = secrets_of(base_url, self.api_key, (headers or {}).values())
+        self.secrets = secrets_of("", self.api_key, (*(headers or {}).values(), *self.base.secrets))
         self.user_headers = {name.lower() for name in headers or {}}
         self.timeout = timeout
-        self.budget = budget_requests
-        self.used = 0
-        self.deadline = time.monotonic() + deadline_s
+        self._budget = budget_requests
+        self.used = used
+        self._deadline = time.monotonic() + deadline_s
         self.max_body = max_body
         self.retries_429 = retries_429
         self.exchanges: list[Exchange] = []
         self.rate_limited = 0
         # 429 answers that were retried: the caller still owes them a contract check (Retry-After).
         self.retried: list[tuple[str, str, int, httpx.Headers, bytes, int]] = []
-        self.interrupted = False
+        self._interrupted = False
         self.on_exchange = on_exchange
         self._headers = {"OpenAI-Beta": "assistants=v2", **(headers or {})}
         # Gateways that want the key in a header of their own (`api-key: KEY`) get it there, bare.
@@ -204,6 +234,26 @@ class Target:
 
     def close(self) -> None:
         self.client.close()
+
+    @property
+    def base_url(self) -> str:
+        return self.base.root
+
+    @property
+    def interrupted(self) -> bool:
+        return self._interrupted
+
+    def interrupt(self) -> None:
+        """Send nothing more: in-flight requests give up within a fraction of a second
+        (deadline.py), and every later one raises BudgetExhausted."""
+        self._interrupted = True
+
+    def resume_for_cleanup(self, requests: int, seconds: float) -> None:
+        """Clean-up is always allowed, after an interrupt or a spent budget: `requests` more
+        requests within `seconds` from now."""
+        self._interrupted = False
+        self._budget = self.used + requests
+        self._deadline = time.monotonic() + seconds
 
     def credential(self, key: str) -> str:
         """The value of the auth header for `key`: a bearer token, or the bare key in a custom header."""
@@ -297,9 +347,9 @@ class Target:
         `on_chunk` sees each piece of the answer as it arrives (a scenario acting mid-stream)."""
         if self.interrupted:
             raise BudgetExhausted("the run was interrupted")
-        if self.used >= self.budget:
-            raise BudgetExhausted(f"the request budget ({self.budget}) is used up")
-        if time.monotonic() > self.deadline:
+        if self.used >= self._budget:
+            raise BudgetExhausted(f"the request budget ({self._budget}) is used up")
+        if time.monotonic() > self._deadline:
             raise BudgetExhausted("the run's time limit was reached")
         sent = dict(self._headers)
         if not auth:
@@ -316,7 +366,7 @@ class Target:
             self.used += 1
             began = time.monotonic()
             try:
-                with deadline.bounded(min(began + self.timeout, self.deadline), lambda: self.interrupted):
+                with deadline.bounded(min(began + self.timeout, self._deadline), lambda: self._interrupted):
                     status, got, content, cut = self._send_twice_if_dropped(
                         _Outgoing(method, url, sent, body, params, on_chunk)
                     )
@@ -325,7 +375,7 @@ class Target:
                     raise BudgetExhausted("the run was interrupted") from None
                 message = f"{exc.__class__.__name__}: {self.scrub(str(exc)) or 'no detail'}"
                 if isinstance(exc, httpx.TimeoutException):
-                    message = f"no answer within {min(self.timeout, max(0.0, self.deadline - began)):g} s ({message})"
+                    message = f"no answer within {min(self.timeout, max(0.0, self._deadline - began)):g} s ({message})"
                 if self.proxy is not None and isinstance(exc, httpx.ProxyError | httpx.ConnectError):
                     message = f"through the proxy {redact_userinfo(self.proxy)}: {message}"
                 self._record(method, url, sent, body, None, None, b"", began, error=message)

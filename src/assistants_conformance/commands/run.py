@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -13,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from assistants_conformance.baseline import Gate, apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
@@ -26,24 +27,29 @@ from assistants_conformance.results import Outcome, RunResult, Verdict, scrub, s
 from assistants_conformance.stopping import Stop
 from assistants_conformance.target import (
     FRAMING_HEADERS,
+    BaseURL,
     check_proxy,
     environment_proxy,
-    normalise_base_url,
     redact_userinfo,
 )
 from assistants_conformance.terminal import printable
 
+if TYPE_CHECKING:
+    from assistants_conformance.runner import Options
+
+# Where --reference's server will be: replaced by its URL once it has started (_reference).
+_REFERENCE = "http://reference.invalid"
 EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
 
 
-def _ids(text: str, flag: str) -> set[str]:
+def _ids(text: str, flag: str) -> frozenset[str]:
     ids = {part.strip() for part in text.split(",") if part.strip()}
     unknown = sorted(ids - set(CATALOGUE))
     if unknown:
         raise UsageError(
             f"{flag}: unknown check ID(s) {', '.join(unknown)}; `assistants-conformance checks` lists them"
         )
-    return ids
+    return frozenset(ids)
 
 
 def _query(values: list[str]) -> dict[str, str]:
@@ -83,16 +89,24 @@ def _key(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _transport(args: argparse.Namespace) -> tuple[str | None, ssl.SSLContext | bool, list[str]]:
+def _base_url(args: argparse.Namespace) -> BaseURL | None:
+    """The --base-url, read once (None with --reference, whose URL is known when it starts)."""
+    if args.reference:
+        return None
+    try:
+        return BaseURL.parse(args.base_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _transport(
+    args: argparse.Namespace, base_url: BaseURL | None
+) -> tuple[str | None, ssl.SSLContext | bool, list[str]]:
     """The proxy and TLS settings of the run, checked at the door, and the lines that say them."""
     said: list[str] = []
     proxy = None
-    if not args.reference and not args.no_proxy:
-        try:
-            base_url = normalise_base_url(args.base_url)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        found = environment_proxy(base_url)
+    if base_url is not None and not args.no_proxy:
+        found = environment_proxy(base_url.root)
         if found is not None:
             try:
                 proxy = check_proxy(*found)
@@ -148,19 +162,17 @@ def _headers(values: list[str]) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _target(args: argparse.Namespace) -> Iterator[tuple[str, str | None]]:
-    if args.reference:
-        from assistants_conformance.reference import running_server
-
-        key = f"sk-ref-{secrets.token_hex(8)}"
-        with running_server(api_key=key) as server:
-            yield server.base_url, key
+def _reference(options: Options, reference: bool) -> Iterator[Options]:
+    """The options themselves, or with --reference those options pointed at a reference server
+    started for the run (on a free loopback port, with a key of its own)."""
+    if not reference:
+        yield options
         return
-    try:
-        normalise_base_url(args.base_url)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    yield args.base_url, _key(args)
+    from assistants_conformance.reference import running_server
+
+    key = f"sk-ref-{secrets.token_hex(8)}"
+    with running_server(api_key=key) as server:
+        yield dataclasses.replace(options, base_url=BaseURL.parse(server.base_url), api_key=key)
 
 
 def _numbers(args: argparse.Namespace) -> None:
@@ -200,53 +212,66 @@ def _writable(directory: Path) -> None:
             path.unlink()
 
 
-def run_command(args: argparse.Namespace, out: TextIO) -> int:
-    from assistants_conformance.runner import Options, run, selected  # the run's imports, not --help's
+def options_of(args: argparse.Namespace) -> Options:
+    """The command line, the profile and the environment, read once into the run's one frozen
+    configuration; everything wrong with them is a UsageError here, before a request is sent or the
+    report directory is touched."""
+    from assistants_conformance.runner import Options, selected
 
     _numbers(args)
-    headers = _headers(args.header)
-    options_kw = {
-        "headers": headers,
-        "query": _query(args.query),
-        "auth_header": _auth_header(args.auth_header),
-        "sweep": args.sweep,
-        "sweep_age": args.sweep_age,
-        "model": args.model,
-        "only": _ids(args.only, "--only"),
-        "skip": _ids(args.skip, "--skip"),
-        "seed": args.seed,
-        "max_examples": args.max_examples,
-        "timeout": args.timeout,
-        "budget_requests": args.budget_requests,
-        "workers": args.workers,
-        "profile": load_profile(args.profile) if args.profile else Profile(),
-    }
-    proxy, verify, transport_lines = _transport(args)
-    options_kw.update(proxy=proxy, verify=verify, transport=transport_lines)
-    if not args.reference:
-        _key(args)  # refused at the door, before the report directory is touched
-    _writable(args.report_dir)
-    if not selected(Options(base_url="", api_key=None, **options_kw)):
+    base_url = _base_url(args)
+    proxy, verify, transport_lines = _transport(args, base_url)
+    options = Options(
+        base_url=base_url or BaseURL(_REFERENCE),
+        api_key=None if base_url is None else _key(args),
+        headers=_headers(args.header),
+        query=_query(args.query),
+        auth_header=_auth_header(args.auth_header),
+        sweep=args.sweep,
+        sweep_age=args.sweep_age,
+        model=args.model,
+        only=_ids(args.only, "--only"),
+        skip=_ids(args.skip, "--skip"),
+        seed=args.seed,
+        max_examples=args.max_examples,
+        timeout=args.timeout,
+        budget_requests=args.budget_requests,
+        workers=args.workers,
+        profile=load_profile(args.profile) if args.profile else Profile(),
+        proxy=proxy,
+        verify=verify,
+        transport=tuple(transport_lines),
+    )
+    if not selected(options):
         raise UsageError(
             "no check is selected (--only/--skip leave nothing, or --max-examples 0 turned off the property "
             "phase that decides them); a run that decides nothing cannot be conformant"
         )
+    return options
+
+
+def run_command(args: argparse.Namespace, out: TextIO) -> int:
+    from assistants_conformance.runner import run  # the run's imports, not --help's
+
+    given = options_of(args)
+    _writable(args.report_dir)
     entries = load_baseline(args.baseline) if args.baseline else None
     # Signals end the run alike, and never cut the reports short (stopping.py).
-    with Stop() as stop, _target(args) as (base_url, key):
-        print(f"checking {normalise_base_url(base_url)} …", file=out, flush=True)
-        for line in transport_lines:
+    with Stop() as stop, _reference(given, args.reference) as options:
+        print(f"checking {options.base_url} …", file=out, flush=True)
+        for line in options.transport:
             print(f"  {line}", file=out, flush=True)
         progress = for_terminal(out, quiet=args.quiet)
         try:
-            result = run(Options(base_url=base_url, api_key=key, progress=progress, stop=stop, **options_kw))
+            result = run(dataclasses.replace(options, progress=progress, stop=stop))
         finally:
             if progress is not None:
                 progress.close()
         gate = None
         if entries is not None:
             gate, result = apply(result, entries, str(args.baseline))
-        written = write_json(result, args.report_dir, secrets=secrets_of(base_url, key, headers.values()))
+        hidden = secrets_of("", options.api_key, (*options.headers.values(), *options.base_url.secrets))
+        written = write_json(result, args.report_dir, secrets=hidden)
     summarise(result, written, out, gate)
     if args.write_baseline:
         count = write_baseline(result, args.write_baseline)

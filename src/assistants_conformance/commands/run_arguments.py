@@ -61,7 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sweep-age", type=float, default=3600.0, metavar="SECONDS", help="age for --sweep (default: 3600)"
     )
     parser.add_argument(
-        "--model", default="gpt-4o-mini", help="model the created assistants name (default: gpt-4o-mini)"
+        "--model",
+        default=None,
+        help="model the created assistants name (default: the --profile's [run] model, else gpt-4o-mini)",
     )
     parser.add_argument("--only", default="", help="comma-separated check IDs to run (default: all)")
     parser.add_argument("--skip", default="", help="comma-separated check IDs to leave out (default: none)")

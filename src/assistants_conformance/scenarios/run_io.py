@@ -37,7 +37,7 @@ def poll(
     ctx: Context, thread_id: str, run_id: str, until: set[str], first: Response | None = None
 ) -> dict[str, Any] | None:
     """The run once in `until` or a terminal status; None when getRun stopped answering it or it
-    stayed active past the poll timeout (`last_poll` says which, for the message). `first` is the
+    stayed active past the poll timeout (`ctx.last_poll` says which, for the message). `first` is the
     answer that started the run: a server (a gateway that polls for its client) may answer with
     the run already there, and then there is nothing to poll."""
     started = first.object() if first is not None and first.ok else {}
@@ -46,19 +46,19 @@ def poll(
     deadline = time.monotonic() + ctx.poll_timeout
     delay = 0.05
     status = None
+    last: Response | None = None
     while time.monotonic() < deadline:
-        response = ctx.call("GET", f"/threads/{thread_id}/runs/{run_id}")
-        run = response.object()
-        ctx.last_poll_answer = response
-        if not response.ok or not run:
-            ctx.last_poll = f"getRun answered HTTP {response.status}"
+        last = ctx.call("GET", f"/threads/{thread_id}/runs/{run_id}")
+        run = last.object()
+        if not last.ok or not run:
+            ctx.polled(f"getRun answered HTTP {last.status}", last)
             return None
         status = run.get("status")
         if status in until | TERMINAL:
             return run
         time.sleep(delay)
         delay = min(delay * 1.5, 1.0)
-    ctx.last_poll = f"the run was still {shown(status)} after {ctx.poll_timeout:g} s"
+    ctx.polled(f"the run was still {shown(status)} after {ctx.poll_timeout:g} s", last)
     return None
 
 

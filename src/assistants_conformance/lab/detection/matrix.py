@@ -28,6 +28,7 @@ from assistants_conformance.lab.faults import FAULTS, Fault, FaultSpec, FaultyAp
 from assistants_conformance.reference import RunningServer, create_app, running_server
 from assistants_conformance.results import Outcome, RunResult
 from assistants_conformance.runner import Options, run
+from assistants_conformance.target import BaseURL
 
 KEY = "sk-detection-local"
 ASSISTANTS_PATHS = "^/(assistants|threads)"  # the vendor document covers the whole API: keep to our surface
@@ -110,7 +111,12 @@ def suite_run(spec: FaultSpec | None, *, seed: int, max_examples: int) -> RunRes
     with serving(spec) as server:
         return run(
             Options(
-                base_url=server.root, api_key=KEY, seed=seed, max_examples=max_examples, poll_timeout=10.0, timeout=10.0
+                base_url=BaseURL.parse(server.root),
+                api_key=KEY,
+                seed=seed,
+                max_examples=max_examples,
+                poll_timeout=10.0,
+                timeout=10.0,
             )
         )
 

@@ -447,8 +447,11 @@ def first_failure(check: str, severity: str) -> bool:
 
 def _options(root: str, seed: int, **lab: Any) -> Any:
     from assistants_conformance.runner import Options
+    from assistants_conformance.target import BaseURL
 
-    return Options(base_url=root, api_key=KEY, seed=seed, max_examples=0, poll_timeout=3.0, timeout=10.0, **lab)
+    return Options(
+        base_url=BaseURL.parse(root), api_key=KEY, seed=seed, max_examples=0, poll_timeout=3.0, timeout=10.0, **lab
+    )
 
 
 def reach(*, seed: int = 0) -> dict[str, frozenset[str] | None]:
