@@ -43,6 +43,13 @@ def test_a_forbidden_import_breaks_the_contracts(tmp_path: Path) -> None:
     assert "assistants_conformance.runner -> assistants_conformance.lab" in done.stdout
 
 
+def test_the_code_is_ruff_clean() -> None:
+    """Style as `make lint` checks it, here too: CI runs `make test`."""
+    for argv in (["check", "src", "tests"], ["format", "--check", "src", "tests"]):
+        done = subprocess.run([str(TOOLS / "ruff"), *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-3000:]
+
+
 def test_the_package_type_checks() -> None:
     done = subprocess.run(
         [str(TOOLS / "mypy"), "--no-incremental"], cwd=ROOT, capture_output=True, text=True, timeout=600
