@@ -20,7 +20,7 @@ from assistants_conformance.contract.document import resolve_pointer
 from assistants_conformance.validate.advice import advise
 from assistants_conformance.validate.numbers import explain, loads_exact, timestamps
 from assistants_conformance.validate.schemas import FastSchemas, default_schemas
-from assistants_conformance.validate.transcript import validate_stream_bytes
+from assistants_conformance.validate.transcript import StreamReport, validate_stream_bytes
 from assistants_conformance.validate.violations import Violation
 
 EVENT_STREAM = "text/event-stream"
@@ -82,11 +82,13 @@ class ResponseValidator:
         body: bytes | str | Any,
         judged: set[str] | None = None,
         cut: str | None = None,
+        stream: StreamReport | None = None,
     ) -> list[Violation]:
         """`judged`, when given, receives the IDs of the rules this response gave evidence on: a rule
         that had nothing to look at (no declared header, a body that never parsed) is not judged.
         `cut` says why the body broke off before its end: a stream is judged on what arrived; a JSON
-        body is only that finding (a truncated body would fail every other rule for the same cause)."""
+        body is only that finding (a truncated body would fail every other rule for the same cause).
+        `stream`: an event stream's report made as it arrived (the proxy); the body is then not read."""
         seen: set[str] = judged if judged is not None else set()
         seen.add("RESP-ROUTE-001")
         route = self.router.match(method, url_or_path)
@@ -131,8 +133,10 @@ class ResponseValidator:
             )
             return found
         if media == EVENT_STREAM:
-            raw = body if isinstance(body, bytes) else str(body).encode()
-            report = validate_stream_bytes(raw, operation=op.operation_id, schemas=self.schemas, cut=cut)
+            report = stream
+            if report is None:
+                raw = body if isinstance(body, bytes) else str(body).encode()
+                report = validate_stream_bytes(raw, operation=op.operation_id, schemas=self.schemas, cut=cut)
             seen.update(report.judged)
             return found + report.violations
         seen.add("RESP-WHOLE-001")
@@ -172,9 +176,10 @@ def validate_response(
     body: bytes | str | Any,
     judged: set[str] | None = None,
     cut: str | None = None,
+    stream: StreamReport | None = None,
 ) -> list[Violation]:
     """Every way this response breaks the contract ([] when it conforms); see ResponseValidator.validate."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = ResponseValidator()
-    return _DEFAULT.validate(method, url_or_path, status, headers, body, judged, cut)
+    return _DEFAULT.validate(method, url_or_path, status, headers, body, judged, cut, stream)
