@@ -302,8 +302,8 @@ def test_a_completed_run_with_usage_null_is_a_warning_in_answers_and_streams() -
 
 # ----------------------------------------------------------------------------- messages
 def test_the_verdict_line_names_every_failed_check_or_says_how_many_more() -> None:
+    from assistants_conformance.outcomes import verdict_of
     from assistants_conformance.results import CheckResult
-    from assistants_conformance.runner import verdict_of
 
     def failed(n: int) -> tuple[CheckResult, ...]:
         return tuple(CheckResult(f"X-{i:03d}", "MUST", "c", "r", Outcome.FAILED) for i in range(n))

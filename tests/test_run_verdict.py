@@ -14,10 +14,11 @@ import pytest
 from assistants_conformance import runner
 from assistants_conformance.checks import CATALOGUE, Level
 from assistants_conformance.cli import main
+from assistants_conformance.outcomes import owed, verdict_of
 from assistants_conformance.reference import running_server
 from assistants_conformance.reporting import render_junit, render_markdown
 from assistants_conformance.results import CheckResult, Outcome, Verdict
-from assistants_conformance.runner import Options, owed, run, verdict_of
+from assistants_conformance.runner import Options, run
 from assistants_conformance.scenarios import SCENARIOS
 
 KEY = "sk-canary-verdict-0123456789"

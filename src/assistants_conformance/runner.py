@@ -8,7 +8,6 @@ a time limit, and an exhausted budget makes the verdict incomplete, never a pass
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import secrets
 import ssl
@@ -22,15 +21,16 @@ from types import MappingProxyType
 from typing import Any
 
 from assistants_conformance import __version__
-from assistants_conformance.checks import CATALOGUE, Level
+from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.checks.catalogue import ANSWERS
 from assistants_conformance.cleanup import clean_up, left_before, sweep
 from assistants_conformance.context import Context
 from assistants_conformance.contract import spec_path
 from assistants_conformance.errors import TargetUnreachable, TargetUnusable, UsageError
+from assistants_conformance.outcomes import listed, outcomes, verdict_of
 from assistants_conformance.profile import Profile
 from assistants_conformance.progress import Progress
-from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, RunResult, Verdict
+from assistants_conformance.results import RunResult
 from assistants_conformance.scenarios import SCENARIOS, Scenario
 from assistants_conformance.stopping import Stop
 from assistants_conformance.target import BaseURL, BudgetExhausted, Response, Target
@@ -163,15 +163,7 @@ def run(options: Options) -> RunResult:
                 resources["interrupted"] = f"clean-up stopped by a second signal ({_said(stop.received[-1])})"
             resources["swept"] = swept
             target.close()
-    unserved = ctx.not_served()
-    _report_unserved(ctx, unserved)
-    found_by_check = _without_unserved(ctx.findings, unserved)  # built once: each check's grouped findings
-    checks = tuple(
-        _result(ctx, check_id, options.profile, found_by_check, unserved)
-        for check_id in CATALOGUE
-        if check_id in wanted
-    )
-    checks, exchanges = _evidence_only(checks, target.exchanges)
+    checks, exchanges = outcomes(ctx, wanted, options.profile, ctx.exchange)
     verdict, reason = verdict_of(checks, incomplete)
     return RunResult(
         tool_version=__version__,
@@ -290,11 +282,6 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options, wanted: se
     return None
 
 
-def listed(ids: list[str], most: int = 8) -> str:
-    """`A, B, C and 4 more`: every one when they are few, the first ones and a count otherwise."""
-    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
-
-
 @dataclass(frozen=True)
 class Found:
     """What preflight resolved: where the API answers, how a plain list answered there, the
@@ -388,127 +375,3 @@ def _model_refused(response: Response, model: str) -> str | None:
         + (f" saying {text.strip()[:300]!r}" if text.strip() else "")
         + "; name a model it serves with --model (or `model` under [run] in --profile)"
     )
-
-
-def _report_unserved(ctx: Context, unserved: dict[str, Any]) -> None:
-    """RESP-ROUTE-002: one finding per operation the server does not serve, with an example; its
-    evidence is every operation that answered as served."""
-    for operation, answers in ctx.answers.items():
-        if answers.served:
-            ctx.judged("RESP-ROUTE-002", operation)
-    for operation, answers in unserved.items():
-        statuses = ", ".join(
-            f"{status} ({count} time{'s' if count > 1 else ''})" for status, count in sorted(answers.statuses.items())
-        )
-        ctx.add_finding(
-            "RESP-ROUTE-002",
-            f"the server does not serve {operation}: it answered {statuses}, and no answer showed it served",
-            operation,
-            "#/paths",
-            exchange=answers.example,
-            operation=operation,
-        )
-
-
-def _without_unserved(found: dict[str, list[Finding]], unserved: dict[str, Any]) -> dict[str, list[Finding]]:
-    """A finding seen only in answers of operations the server does not serve is that one fact
-    (RESP-ROUTE-002), not a failure of every check that met those answers."""
-    if not unserved:
-        return found
-    return {
-        check: [
-            f
-            for f in findings
-            if check == "RESP-ROUTE-002" or not (f.operations and set(f.operations) <= set(unserved))
-        ]
-        for check, findings in found.items()
-    }
-
-
-NOT_EXERCISED = "not exercised: "
-NOT_TRIGGERED = "not triggered: "
-
-
-def _evidence_only(
-    checks: tuple[CheckResult, ...], exchanges: list[Exchange]
-) -> tuple[tuple[CheckResult, ...], tuple[Exchange, ...]]:
-    """Keep the exchanges findings point at (renumbered in order); the rest are counted in
-    coverage, not shipped: a 900-request run against a broken server stays a readable report."""
-    pointed = {i for c in checks for f in c.findings for i in (f.exchange, *f.examples) if i is not None}
-    used = sorted(i for i in pointed if i < len(exchanges))
-    index = {old: new for new, old in enumerate(used)}
-
-    def renumber(finding: Finding) -> Finding:
-        return dataclasses.replace(
-            finding,
-            exchange=index.get(finding.exchange) if finding.exchange is not None else None,
-            examples=tuple(index[i] for i in finding.examples if i in index),
-        )
-
-    kept = tuple(
-        dataclasses.replace(c, findings=tuple(renumber(f) for f in c.findings)) if c.findings else c for c in checks
-    )
-    return kept, tuple(exchanges[i] for i in used)
-
-
-def _result(
-    ctx: Context, check_id: str, profile: Profile, found: dict[str, list[Finding]], unserved: dict[str, Any]
-) -> CheckResult:
-    """The outcome of one check, from what the run recorded. Findings decide first: a check that
-    failed stays failed whatever else went wrong (a tool error is then its reason). Evidence from
-    answers of operations the server does not serve counts for nothing, and a check that needs such
-    an operation is not exercised, with that reason."""
-    check = CATALOGUE[check_id]
-    findings = tuple(found.get(check_id, ()))
-    judged = ctx.evidence.get(check_id, {})
-    evidence = dict(sorted((op, n) for op, n in judged.items() if check_id == "RESP-ROUTE-002" or op not in unserved))
-
-    def result(outcome: Outcome, reason: str = "", shown: tuple[Finding, ...] = ()) -> CheckResult:
-        return CheckResult(
-            check.id, check.level.value, check.category, check.requirement, outcome, shown, reason, evidence
-        )
-
-    if not profile.allows(check_id) and not findings:
-        return result(Outcome.SKIPPED, profile.missing(check_id))
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        outcome = Outcome.FAILED if check.level is Level.MUST else Outcome.WARNED
-        return result(outcome, ctx.errored.get(check_id, ""), findings)
-    if check_id in ctx.errored:
-        return result(Outcome.ERRORED, ctx.errored[check_id], findings)
-    missing = [op for op in check.needs if op in unserved]
-    if missing:
-        return result(Outcome.SKIPPED, NOT_EXERCISED + f"the server does not serve {listed(missing, 3)}")
-    if findings:
-        return result(Outcome.WARNED, "", findings)
-    if evidence:
-        return result(Outcome.PASSED)
-    if check.trigger:
-        return result(Outcome.SKIPPED, NOT_TRIGGERED + check.trigger)
-    why = ctx.unexercised.get(check_id, "no answer this run received gave it anything to judge")
-    return result(Outcome.SKIPPED, NOT_EXERCISED + why)
-
-
-def owed(check: CheckResult) -> bool:
-    """A MUST check the run was asked to decide and never could: the run cannot be called conformant."""
-    return (
-        check.level == Level.MUST.value and check.outcome is Outcome.SKIPPED and check.reason.startswith(NOT_EXERCISED)
-    )
-
-
-def verdict_of(checks: tuple[CheckResult, ...], incomplete: list[str]) -> tuple[Verdict, str]:
-    """The one verdict policy: every front end (terminal, reports, JUnit, pytest) reads what this decides."""
-    failed = [c.id for c in checks if c.outcome is Outcome.FAILED]
-    errored = [c.id for c in checks if c.outcome is Outcome.ERRORED]
-    unexercised = [c.id for c in checks if owed(c)]
-    if failed:
-        extra = f"; the run was also incomplete ({'; '.join(incomplete)})" if incomplete else ""
-        return Verdict.NON_CONFORMANT, f"{len(failed)} MUST check(s) failed: {listed(failed)}{extra}"
-    if incomplete or errored or unexercised:
-        why = list(incomplete)
-        if errored:
-            why.append(f"{len(errored)} check(s) could not run: {listed(errored)}")
-        if unexercised:
-            why.append(f"{len(unexercised)} MUST check(s) never exercised: {listed(unexercised)}")
-        return Verdict.INCOMPLETE, "; ".join(why)
-    return Verdict.CONFORMANT, "every selected MUST check passed on evidence"
