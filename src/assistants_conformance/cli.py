@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     har = commands.add_parser("validate-har", help="check every Assistants exchange in a HAR file")
     har.add_argument("file", help="a HAR file exported from a browser, proxy or SDK log")
+    har.add_argument(
+        "--report-dir", type=Path, help="also write the reports (JSON, HTML, JUnit, summary) of what it judged here"
+    )
 
     detection = commands.add_parser("detection", help="the faulty servers met by this suite and by plain Schemathesis")
     detection.add_argument("--faults", default="all", help="comma-separated fault names, or none (default: all)")
@@ -133,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     detection.add_argument(
         "--report-dir", type=Path, default=Path("reports"), help="where detection.json/.html go (default: reports)"
+    )
+    from assistants_conformance.commands.proxy_arguments import add_arguments as proxy_arguments
+
+    proxy_arguments(
+        commands.add_parser(
+            "proxy", help="judge a real client's traffic live: forward it unchanged, check every answer"
+        )
     )
     serve = commands.add_parser("serve", help="run the bundled reference server")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
@@ -224,10 +234,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             from assistants_conformance.commands.validate import run_validate_stream
 
             return run_validate_stream(args.file, args.operation, out)
+        if args.command == "proxy":
+            from assistants_conformance.commands.proxy import run_proxy
+
+            return run_proxy(args, out)
         if args.command == "validate-har":
             from assistants_conformance.commands.validate import run_validate_har
 
-            return run_validate_har(args.file, out)
+            return run_validate_har(args.file, out, args.report_dir)
         if args.command == "detection":
             from assistants_conformance.commands.detection import run_detection
 

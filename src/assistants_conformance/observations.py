@@ -9,6 +9,7 @@ import dataclasses
 import json
 import threading
 from collections import defaultdict
+from functools import cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,6 +22,11 @@ from assistants_conformance.validate import validate_response
 from assistants_conformance.validate.http import Route, Router
 from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.transcript import StreamReport
+
+# Distinct findings kept per check; more are counted (a server broken in endless ways, watched for
+# days through the proxy, must not fill the memory).
+MAX_GROUPS = 200
+TIMINGS = 1000  # answer times kept per operation (the report shows their median)
 
 # Statuses that say a route is not there at all (404 only in the circumstances `_answered` states).
 NOT_SERVED = frozenset({404, 405, 501})
@@ -107,6 +113,17 @@ def _objects_of(response: Response, stream: StreamReport | None = None) -> tuple
     return [], False
 
 
+@cache
+def documented(schema: str) -> frozenset[str]:
+    """The fields the contract documents for an object; others are the server's own additions."""
+    return frozenset(get_contract().document["components"]["schemas"][schema].get("properties", {}))
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any], schema: str) -> list[str]:
+    """Documented fields whose value differs between two answers for the same object."""
+    return sorted(k for k in documented(schema) if before.get(k) != after.get(k))
+
+
 def _operation_name(route: Route | None, method: str) -> str:
     return route.operation.operation_id if route else f"{method} (undocumented)"
 
@@ -121,6 +138,9 @@ def _json(text: str) -> Any:
 class Observations:
     """Findings grouped per check, the evidence behind each, and what the answers seen so far
     showed. `exchange(i)` and `scrub(text)` say where recorded exchanges live and what is secret."""
+
+    # Why a check with no evidence was not exercised, when nothing more particular is known.
+    nothing_judged = "no answer this run received gave it anything to judge"
 
     def __init__(self) -> None:
         # check → grouping key → Group: one finding per (check, rule, normalised place), however
@@ -146,6 +166,7 @@ class Observations:
         self._where = threading.local()  # the scenario this thread runs, for its findings
         # Creates answered 5xx: the server may have stored an object the run cannot name (clean-up looks).
         self.failed_creates: dict[str, int] = defaultdict(int)
+        self.beyond: dict[str, int] = {}  # check → distinct findings past MAX_GROUPS, counted only
 
     # ---------------------------------------------------------------- where exchanges live
     def exchange(self, index: int) -> Exchange | None:
@@ -187,7 +208,10 @@ class Observations:
         with self._lock:
             self.coverage[route][str(response.status)] += 1
             if elapsed is not None:
-                self.timings[route].append(elapsed)
+                timings = self.timings[route]
+                timings.append(elapsed)
+                if len(timings) > 2 * TIMINGS:  # the most recent, for a median: a long watch stays small
+                    del timings[:TIMINGS]
 
     def judge_answer(
         self,
@@ -255,6 +279,7 @@ class Observations:
                 answers.statuses[status] = answers.statuses.get(status, 0) + 1
                 if answers.example is None:
                     answers.example = response.exchange
+                    self.kept(response.exchange)
             if route.operation.method == "DELETE" and response.ok and ids:
                 self._live.discard(ids[-1])
         if route.operation.method == "POST" and status >= 500 and operation in CREATES:
@@ -363,13 +388,28 @@ class Observations:
         if shown is not None:
             operation = self._operation(shown.method, shown.url)
         with self._lock:
-            group = self._groups[check].get(key)
-            if group is None:
-                group = self._groups[check][key] = Group(
-                    Finding(message, normalise(where), spec, severity, exchange, frame)
-                )
-            group.add(exchange, seen_in, operation, getattr(self._where, "scenario", None))
+            groups = self._groups[check]
+            group = groups.get(key)
+            if group is None and len(groups) >= MAX_GROUPS:
+                self.beyond[check] = self.beyond.get(check, 0) + 1  # counted, not kept: memory stays bounded
+            else:
+                if group is None:
+                    group = groups[key] = Group(Finding(message, normalise(where), spec, severity, exchange, frame))
+                group.add(exchange, seen_in, operation, getattr(self._where, "scenario", None))
+                if exchange is not None and exchange in group.examples:
+                    self.kept(exchange)
         self.found(check, severity)
+
+    def kept(self, exchange: int) -> None:
+        """A finding points at this exchange: it goes in the report (a store that keeps only
+        those, the proxy's, keeps it)."""
+
+    def overflow(self) -> list[str]:
+        """The notes for checks with more distinct findings than are kept."""
+        return [
+            f"{check}: more than {MAX_GROUPS} distinct findings; {count} more were counted, not kept"
+            for check, count in sorted(self.beyond.items())
+        ]
 
     def failed_in(self, scenario: str) -> list[str]:
         """The checks an error finding was made for while `scenario` ran, whatever their scenario."""

@@ -4,10 +4,11 @@ the policy every front end (terminal, reports, JUnit, pytest, the proxy) reads."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from assistants_conformance.checks import CATALOGUE, Level
+from assistants_conformance.checks import CATALOGUE, Check, Level
+from assistants_conformance.findings import Group, normalise
 from assistants_conformance.observations import Observations
 from assistants_conformance.profile import Profile
 from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, Verdict
@@ -22,42 +23,43 @@ def outcomes(
     seen: Observations,
     wanted: Iterable[str],
     profile: Profile,
-    exchange: Callable[[int], Exchange | None],
     *,
-    not_here: dict[str, str] | None = None,
-) -> tuple[tuple[CheckResult, ...], tuple[Exchange, ...]]:
-    """Each wanted check's result, in catalogue order, and the exchanges their findings point at
-    (renumbered). `not_here`: checks this mode cannot exercise, and why (the proxy's)."""
-    unserved = seen.not_served()
-    _report_unserved(seen, unserved)
+    not_here: Mapping[str, str] | None = None,
+    table: Mapping[str, Check] = CATALOGUE,
+) -> tuple[CheckResult, ...]:
+    """Each wanted check's result, in the table's order (the catalogue's, or the client rules').
+    `not_here`: checks this mode cannot exercise, and why (the proxy's). Run evidence_only over
+    every result a report carries before it is written."""
+    unserved = seen.not_served() if table is CATALOGUE else {}
     found = _without_unserved(seen.findings, unserved)  # built once: each check's grouped findings
+    evidence = {check: dict(ops) for check, ops in seen.evidence.items()}
+    if table is CATALOGUE:
+        route_findings, served = _unserved(seen, unserved)
+        found["RESP-ROUTE-002"] = [*found.get("RESP-ROUTE-002", []), *route_findings]
+        evidence["RESP-ROUTE-002"] = {**evidence.get("RESP-ROUTE-002", {}), **served}
     wanted = set(wanted)
-    checks = tuple(
-        _result(seen, check_id, profile, found, unserved, (not_here or {}).get(check_id))
-        for check_id in CATALOGUE
+    return tuple(
+        _result(seen, table[check_id], profile, found, evidence, unserved, (not_here or {}).get(check_id))
+        for check_id in table
         if check_id in wanted
     )
-    return _evidence_only(checks, exchange)
 
 
-def _report_unserved(ctx: Observations, unserved: dict[str, Any]) -> None:
+def _unserved(seen: Observations, unserved: dict[str, Any]) -> tuple[list[Finding], dict[str, int]]:
     """RESP-ROUTE-002: one finding per operation the server does not serve, with an example; its
-    evidence is every operation that answered as served."""
-    for operation, answers in ctx.answers.items():
-        if answers.served:
-            ctx.judged("RESP-ROUTE-002", operation)
+    evidence is every operation that answered as served. Made afresh from the answers each time
+    (the proxy reports every few seconds), never added to them."""
+    served = {operation: answers.served for operation, answers in seen.answers.items() if answers.served}
+    findings = []
     for operation, answers in unserved.items():
         statuses = ", ".join(
             f"{status} ({count} time{'s' if count > 1 else ''})" for status, count in sorted(answers.statuses.items())
         )
-        ctx.add_finding(
-            "RESP-ROUTE-002",
-            f"the server does not serve {operation}: it answered {statuses}, and no answer showed it served",
-            operation,
-            "#/paths",
-            exchange=answers.example,
-            operation=operation,
-        )
+        message = f"the server does not serve {operation}: it answered {statuses}, and no answer showed it served"
+        group = Group(Finding(seen.scrub(message), normalise(operation), "#/paths", "error", answers.example))
+        group.add(answers.example, None, operation, None)
+        findings.append(group.finding())
+    return findings, served
 
 
 def _without_unserved(found: dict[str, list[Finding]], unserved: dict[str, Any]) -> dict[str, list[Finding]]:
@@ -79,7 +81,7 @@ NOT_EXERCISED = "not exercised: "
 NOT_TRIGGERED = "not triggered: "
 
 
-def _evidence_only(
+def evidence_only(
     checks: tuple[CheckResult, ...], exchange: Callable[[int], Exchange | None]
 ) -> tuple[tuple[CheckResult, ...], tuple[Exchange, ...]]:
     """Keep the exchanges findings point at (renumbered in order); the rest are counted in
@@ -104,9 +106,10 @@ def _evidence_only(
 
 def _result(
     ctx: Observations,
-    check_id: str,
+    check: Check,
     profile: Profile,
     found: dict[str, list[Finding]],
+    evidences: dict[str, dict[str, int]],
     unserved: dict[str, Any],
     not_here: str | None = None,
 ) -> CheckResult:
@@ -114,9 +117,9 @@ def _result(
     failed stays failed whatever else went wrong (a tool error is then its reason). Evidence from
     answers of operations the server does not serve counts for nothing, and a check that needs such
     an operation is not exercised, with that reason."""
-    check = CATALOGUE[check_id]
+    check_id = check.id
     findings = tuple(found.get(check_id, ()))
-    judged = ctx.evidence.get(check_id, {})
+    judged = evidences.get(check_id, {})
     evidence = dict(sorted((op, n) for op, n in judged.items() if check_id == "RESP-ROUTE-002" or op not in unserved))
 
     def result(outcome: Outcome, reason: str = "", shown: tuple[Finding, ...] = ()) -> CheckResult:
@@ -143,7 +146,7 @@ def _result(
         return result(Outcome.SKIPPED, NOT_EXERCISED + not_here)
     if check.trigger:
         return result(Outcome.SKIPPED, NOT_TRIGGERED + check.trigger)
-    why = ctx.unexercised.get(check_id, "no answer this run received gave it anything to judge")
+    why = ctx.unexercised.get(check_id, ctx.nothing_judged)
     return result(Outcome.SKIPPED, NOT_EXERCISED + why)
 
 
@@ -170,3 +173,29 @@ def verdict_of(checks: tuple[CheckResult, ...], incomplete: list[str]) -> tuple[
             why.append(f"{len(unexercised)} MUST check(s) never exercised: {listed(unexercised)}")
         return Verdict.INCOMPLETE, "; ".join(why)
     return Verdict.CONFORMANT, "every selected MUST check passed on evidence"
+
+
+def observed_verdict(checks: tuple[CheckResult, ...], exchanges: int, operations: int) -> tuple[Verdict, str]:
+    """The verdict on watched traffic, as far as it went: what it failed, or what it showed
+    passing. Checks the traffic never exercised do not hold it back (no client can be made to
+    exercise them); traffic that judged nothing is not a pass."""
+    failed = [c.id for c in checks if c.outcome is Outcome.FAILED]
+    errored = [c.id for c in checks if c.outcome is Outcome.ERRORED]
+    passed = [c.id for c in checks if c.outcome is Outcome.PASSED]
+    seen = f"{exchanges} exchange(s) over {operations} operation(s)"
+    if failed:
+        return (
+            Verdict.NON_CONFORMANT,
+            f"as far as observed ({seen}), {len(failed)} MUST check(s) failed: {listed(failed)}",
+        )
+    if errored:
+        return (
+            Verdict.INCOMPLETE,
+            f"as far as observed ({seen}), {len(errored)} check(s) could not run: {listed(errored)}",
+        )
+    if not passed:
+        return Verdict.INCOMPLETE, f"nothing observed could be judged ({seen}): no check has evidence"
+    return Verdict.CONFORMANT, (
+        f"as far as observed ({seen}): {len(passed)} check(s) passed on evidence, none failed; the checks this "
+        "traffic did not exercise are not decided"
+    )

@@ -8,6 +8,10 @@ the option is given.
 
 Items are grouped under one collector named for the target (`assistants-conformance[host/v1]::AUTH-001`);
 each check's location is its entry in the catalogue, where its requirement is written.
+
+The `assistants_conformance_proxy` fixture puts the live validating proxy in front of
+`--assistants-upstream URL` for the session: a project's own SDK-based tests point their client's
+base URL at it, and the session fails when what their traffic got back breaks the contract.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 _RESULT = pytest.StashKey["RunResult"]()
 _ERROR = pytest.StashKey[str]()
 _BASE_URL = pytest.StashKey["BaseURL"]()
+_PROXY_RESULT = pytest.StashKey["RunResult"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -43,6 +48,67 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--assistants-api-key", default=None, help="the key (default: $ASSISTANTS_API_KEY, then $OPENAI_API_KEY)"
     )
     group.addoption("--assistants-max-examples", type=int, default=10, help="property phase examples per operation")
+    group.addoption(
+        "--assistants-upstream",
+        default=os.environ.get("ASSISTANTS_UPSTREAM"),
+        help="the server the assistants_conformance_proxy fixture forwards to (default: $ASSISTANTS_UPSTREAM)",
+    )
+    group.addoption(
+        "--assistants-report-dir",
+        default=None,
+        help="write the proxy's reports (JSON, HTML, JUnit, summary) here at the session's end",
+    )
+
+
+@pytest.fixture(scope="session")
+def assistants_conformance_proxy(request: pytest.FixtureRequest) -> Iterable[str]:
+    """The base URL of a live validating proxy in front of --assistants-upstream: give it to the
+    client under test. Every answer is judged as it passes; the session fails on a finding."""
+    upstream = request.config.getoption("assistants_upstream")
+    if not upstream:
+        pytest.fail("assistants_conformance_proxy needs --assistants-upstream URL (or $ASSISTANTS_UPSTREAM)", False)
+    from assistants_conformance.proxy import running_proxy
+    from assistants_conformance.target import BaseURL
+
+    try:
+        base = BaseURL.parse(upstream)
+    except ValueError as exc:
+        pytest.fail(f"--assistants-upstream: {exc}".replace("--base-url", "the upstream"), False)
+    with running_proxy(base) as proxy:
+        yield proxy.url
+        request.config.stash[_PROXY_RESULT] = proxy.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The proxy's verdict decides the session too: a clean test run whose traffic broke the
+    contract fails."""
+    result = session.config.stash.get(_PROXY_RESULT, None)
+    if result is None:
+        return
+    from assistants_conformance.results import Verdict
+
+    directory = session.config.getoption("assistants_report_dir")
+    if directory:
+        from assistants_conformance.commands.run import write_json
+
+        write_json(result, Path(directory), secrets=())
+    if result.verdict is Verdict.NON_CONFORMANT and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    result = config.stash.get(_PROXY_RESULT, None)
+    if result is None:
+        return
+    from assistants_conformance.results import Outcome
+
+    terminalreporter.section("assistants-conformance proxy")
+    failing = [c for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.WARNED)]
+    for check in failing:
+        terminalreporter.write_line(f"{check.outcome.value.upper():8} {check.id}: {check.findings[0].message[:200]}")
+    for check in (c for c in result.client if c.outcome in (Outcome.FAILED, Outcome.WARNED)):
+        terminalreporter.write_line(f"client   {check.id}: {check.findings[0].message[:200]} (not the server's)")
+    terminalreporter.write_line(f"{result.verdict.value.upper()}: {result.verdict_reason}")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -110,6 +110,12 @@ class RunResult:
     resources: dict[str, Any] = field(default_factory=dict)
     profile: dict[str, Any] = field(default_factory=dict)
     baseline: dict[str, Any] | None = None
+    # "run": the suite drove the server; "observed": a client's traffic was watched (the proxy,
+    # validate-har), and the verdict holds as far as that traffic went.
+    scope: str = "run"
+    # Observed traffic only: the client's requests judged against the contract, never counted
+    # against the server (checks/client.py).
+    client: tuple[CheckResult, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The canonical JSON form (lists, strings, numbers only), as written to conformance.json."""

@@ -27,7 +27,7 @@ from assistants_conformance.cleanup import clean_up, left_before, sweep
 from assistants_conformance.context import Context
 from assistants_conformance.contract import spec_path
 from assistants_conformance.errors import TargetUnreachable, TargetUnusable, UsageError
-from assistants_conformance.outcomes import listed, outcomes, verdict_of
+from assistants_conformance.outcomes import evidence_only, listed, outcomes, verdict_of
 from assistants_conformance.profile import Profile
 from assistants_conformance.progress import Progress
 from assistants_conformance.results import RunResult
@@ -163,7 +163,7 @@ def run(options: Options) -> RunResult:
                 resources["interrupted"] = f"clean-up stopped by a second signal ({_said(stop.received[-1])})"
             resources["swept"] = swept
             target.close()
-    checks, exchanges = outcomes(ctx, wanted, options.profile, ctx.exchange)
+    checks, exchanges = evidence_only(outcomes(ctx, wanted, options.profile), ctx.exchange)
     verdict, reason = verdict_of(checks, incomplete)
     return RunResult(
         tool_version=__version__,
@@ -180,7 +180,7 @@ def run(options: Options) -> RunResult:
         coverage={
             "operations": {op: dict(statuses) for op, statuses in ctx.coverage.items()},
             "events": dict(ctx.events),
-            "notes": list(ctx.notes),
+            "notes": [*ctx.notes, *ctx.overflow()],
             "requests": target.used,
             "timings_ms": {op: round(sorted(t)[len(t) // 2] * 1000, 1) for op, t in ctx.timings.items()},
         },

@@ -135,6 +135,21 @@ def redact_userinfo(url: str) -> str:
     return f"{scheme}{sep}{authority}{slash}{path}"
 
 
+def excerpt(body: bytes, scrub: Callable[[str], str], *, tail: bool = False, size: int | None = None) -> str:
+    """The first EXCERPT characters; with `tail` (an answer that broke off, a stream kept by its
+    ends) its beginning and its end. Secrets are scrubbed from the whole text first: a cut never
+    leaves part of one behind. `size`: the bytes there were in all, when `body` is not all of them."""
+    text = scrub(body.decode("utf-8", "replace"))
+    size = len(body) if size is None else size
+    if len(text) <= EXCERPT and size == len(body):
+        return text
+    if tail:
+        head, end = text[: EXCERPT // 4], text[-(EXCERPT - EXCERPT // 4) :]
+        left_out = max(0, len(text) - len(head) - len(end)) + (size - len(body))
+        return f"{head}\n… [{left_out:,} characters left out; {size:,} bytes arrived in all] …\n{end}"
+    return text[:EXCERPT] + f"\n… [truncated: {size:,} bytes in all]"
+
+
 @dataclass
 class Response:
     status: int
@@ -287,17 +302,7 @@ class Target:
         return out
 
     def _excerpt(self, body: bytes, *, tail: bool = False) -> str:
-        """The first EXCERPT characters; with `tail` (an answer that broke off) its beginning and
-        its end, where it broke. Secrets are scrubbed from the whole text first: a cut never
-        leaves part of one behind."""
-        text = self.scrub(body.decode("utf-8", "replace"))
-        if len(text) <= EXCERPT:
-            return text
-        if tail:
-            head, end = text[: EXCERPT // 4], text[-(EXCERPT - EXCERPT // 4) :]
-            left_out = len(text) - len(head) - len(end)
-            return f"{head}\n… [{left_out:,} characters left out; {len(body):,} bytes arrived in all] …\n{end}"
-        return text[:EXCERPT] + f"\n… [truncated: {len(body):,} bytes in all]"
+        return excerpt(body, self.scrub, tail=tail)
 
     def _record(
         self,

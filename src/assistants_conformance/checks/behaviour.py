@@ -31,6 +31,8 @@ CHECKS: tuple[Check, ...] = (
         evidence="a getAssistant of an assistant the run created",
         judged_by=("assistants-crud",),
         needs=(*_ASSISTANT, "getAssistant"),
+        traffic="a getAssistant after a createAssistant or modifyAssistant of it shows the values that answer "
+        "gave to the fields its request sent",
     ),
     Check(
         id="ASST-CRUD-003",
@@ -64,6 +66,7 @@ CHECKS: tuple[Check, ...] = (
         evidence="a deleteAssistant and a getAssistant after it, of an assistant the run created",
         judged_by=("assistants-crud",),
         needs=(*_ASSISTANT, "deleteAssistant", "getAssistant"),
+        traffic="a request for an assistant after a deleteAssistant of it answered `deleted: true` answers 404",
     ),
     Check(
         id="ASST-CRUD-006",
@@ -75,6 +78,7 @@ CHECKS: tuple[Check, ...] = (
         evidence="a second deleteAssistant of an assistant the run created",
         judged_by=("assistants-crud",),
         needs=(*_ASSISTANT, "deleteAssistant"),
+        traffic="a second deleteAssistant of an assistant whose first answered `deleted: true` answers 404",
     ),
     Check(
         id="ASST-CRUD-007",
@@ -108,6 +112,8 @@ CHECKS: tuple[Check, ...] = (
             "listMessages",
             "deleteMessage",
         ),
+        traffic="a read of a thread or message after its create or modify shows the values that answer gave to the "
+        "fields sent; after its delete (or its thread's) it answers 404",
     ),
     Check(
         id="MSG-001",
@@ -119,6 +125,7 @@ CHECKS: tuple[Check, ...] = (
         evidence="a listMessages with run_id of a run the run made",
         judged_by=_RUNS,
         needs=("listMessages",),
+        traffic="every message a listMessages with run_id lists names that run",
     ),
     # ---------------------------------------------------------------- pagination
     Check(
@@ -131,6 +138,8 @@ CHECKS: tuple[Check, ...] = (
         evidence="a walk with `after` over a list of at least two items at a page size below its length",
         judged_by=("pagination", "runs"),
         needs=("createThread", "listMessages"),
+        traffic="a page asked for with `after` set to the last id of a page seen before repeats none of that "
+        "page's items",
     ),
     Check(
         id="PAGE-002",
@@ -142,6 +151,7 @@ CHECKS: tuple[Check, ...] = (
         evidence="a page of at least one item",
         judged_by=("pagination", "runs"),
         needs=("createThread", "listMessages"),
+        traffic="every list page's first_id and last_id name its first and last items",
     ),
     Check(
         id="PAGE-003",
@@ -299,6 +309,8 @@ CHECKS: tuple[Check, ...] = (
         evidence="a stream that ended cleanly, and a GET of what it showed",
         judged_by=_RUNS,
         needs=(*_ASSISTANT, "getRun"),
+        traffic="a getRun, getMessage or getRunStep after a stream ended shows the object as the stream last "
+        "showed it (documented fields), unless modified since",
     ),
     Check(
         id="RUN-POLL-001",
@@ -367,6 +379,7 @@ CHECKS: tuple[Check, ...] = (
         evidence="a modifyRun of a finished run, and a getRun after it",
         judged_by=_RUNS,
         needs=(*_ASSISTANT, "modifyRun", "getRun"),
+        traffic="a getRun after a modifyRun shows the metadata that answer gave",
     ),
     Check(
         id="RUN-CANCEL-001",

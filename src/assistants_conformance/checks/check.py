@@ -35,3 +35,12 @@ class Check:
     # `error` event): what has to happen. Such a check reports "not triggered", never "passed",
     # when it did not happen, and does not hold the verdict back.
     trigger: str = ""
+    # How the check is judged on traffic the suite did not send (the proxy, validate-har), beyond
+    # the validators' rules, which judge every answer whoever asked: empty when it needs the
+    # suite's own requests (a probe, a limit, a wrong key), and is then not exercised there.
+    traffic: str = ""
+
+    @property
+    def observable(self) -> bool:
+        """Whether a watched client's traffic can decide it."""
+        return ANSWERS in self.judged_by or bool(self.traffic)

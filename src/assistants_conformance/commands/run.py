@@ -189,7 +189,7 @@ def _numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--max-examples must be between 0 and 10000, got {args.max_examples}")
 
 
-def _writable(directory: Path) -> None:
+def writable(directory: Path) -> None:
     """The report directory and its four files are proven writable before a single request, so a
     whole run is never spent to find its results cannot be kept."""
     if directory.exists() and not directory.is_dir():
@@ -254,7 +254,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     from assistants_conformance.runner import run  # the run's imports, not --help's
 
     given = options_of(args)
-    _writable(args.report_dir)
+    writable(args.report_dir)
     entries = load_baseline(args.baseline) if args.baseline else None
     # Signals end the run alike, and never cut the reports short (stopping.py).
     with Stop() as stop, _reference(given, args.reference) as options:
@@ -299,6 +299,18 @@ def write_json(result: RunResult, directory: Path, *, secrets: Iterable[str]) ->
     return target
 
 
+def _client_lines(result: RunResult, out: TextIO) -> None:
+    """Watched traffic: what the client's own requests broke, apart from the server's verdict."""
+    broken = [c for c in result.client if c.outcome in (Outcome.FAILED, Outcome.WARNED)]
+    judged = sum(1 for c in result.client if c.evidence)
+    if not broken:
+        print(f"  client: its requests broke no rule of the contract ({judged} rule(s) judged)", file=out)
+        return
+    print(f"  client (not counted against the server): {len(broken)} rule(s) broken", file=out)
+    for check in broken:
+        print(f"    {check.outcome.value.upper():8} {check.id}: {printable(check.findings[0].message[:160])}", file=out)
+
+
 def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = None) -> None:
     """The run in a few lines; with a baseline the gate's decision leads the closing lines, and a
     check failing only with accepted findings says ACCEPTED, not FAILED."""
@@ -322,29 +334,32 @@ def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = 
     slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
     if slow:
         print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
-    leaked = result.resources.get("leaked") or []
-    print(
-        f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} "
-        "deleted (read back)"
-        + (
-            f", {len(leaked)} LEFT BEHIND (tagged {TAG}={result.resources.get('tag', {}).get(TAG, '?')}):"
-            if leaked
-            else ""
-        ),
-        file=out,
-    )
-    for line in leaked[:10]:
-        print(f"    {printable(line)}", file=out)
-    unverified = result.resources.get("unverified") or []
-    if unverified:
-        print(f"  {len(unverified)} deletion(s) could not be verified by reading back:", file=out)
-        for line in unverified[:10]:
+    if result.scope == "observed":
+        _client_lines(result, out)
+    else:
+        leaked = result.resources.get("leaked") or []
+        print(
+            f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} "
+            "deleted (read back)"
+            + (
+                f", {len(leaked)} LEFT BEHIND (tagged {TAG}={result.resources.get('tag', {}).get(TAG, '?')}):"
+                if leaked
+                else ""
+            ),
+            file=out,
+        )
+        for line in leaked[:10]:
             print(f"    {printable(line)}", file=out)
-    swept = result.resources.get("swept") or []
-    if swept:
-        print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
-        for line in swept[:20]:
-            print(f"    {printable(line)}", file=out)
+        unverified = result.resources.get("unverified") or []
+        if unverified:
+            print(f"  {len(unverified)} deletion(s) could not be verified by reading back:", file=out)
+            for line in unverified[:10]:
+                print(f"    {printable(line)}", file=out)
+        swept = result.resources.get("swept") or []
+        if swept:
+            print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
+            for line in swept[:20]:
+                print(f"    {printable(line)}", file=out)
     print("", file=out)
     if gate is not None:
         print(f"GATE {'PASSED' if gate.passed else 'FAILED'} ({gate.file}): {gate.summary()}", file=out)

@@ -7,13 +7,16 @@ import binascii
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from assistants_conformance.errors import UsageError
 from assistants_conformance.terminal import printable
 from assistants_conformance.validate import Severity, Violation, validate_stream_chunks
-from assistants_conformance.validate.http import ResponseValidator
+
+if TYPE_CHECKING:
+    from assistants_conformance.traffic import Seen
 
 CHUNK = 1 << 20
 SHOWN = 50
@@ -142,53 +145,130 @@ def _built(events: Iterator[tuple[str, Any]], event: str, value: Any, depth: int
     return builder.value
 
 
-def run_validate_har(path: str, out: TextIO) -> int:
+def run_validate_har(path: str, out: TextIO, report_dir: Path | None = None) -> int:
+    if report_dir is not None:
+        from assistants_conformance.commands.run import writable
+
+        writable(report_dir)
     handle = _open(path)
     try:
-        return _validate_har(_har_entries(handle, path), path, out)
+        return _validate_har(_har_entries(handle, path), path, out, report_dir)
     finally:
         if handle is not sys.stdin.buffer:
             handle.close()
 
 
-def _validate_har(entries: Iterator[Any], path: str, out: TextIO) -> int:
-    validator = ResponseValidator()
+def _parsed(entry: Any, number: int) -> tuple[Seen, str]:
+    """The entry as a watched exchange, and the URL as shown; ValueError/TypeError/KeyError when
+    it is not a well-formed HAR entry."""
+    import httpx
+
+    request, response = entry["request"], entry["response"]
+    method, url = request["method"], request["url"]
+    status: int | None = int(response["status"])
+    cut = entry.get("_cut")  # the proxy's own field: why the answer broke off, or why none came
+    if status == 0 and isinstance(cut, str):
+        status = None  # no answer at all (the proxy's HAR says why)
+    elif status is None or not 100 <= status <= 599:
+        raise ValueError(status)
+    headers = {h["name"]: h["value"] for h in response.get("headers") or []}
+    sent = {h["name"]: h["value"] for h in request.get("headers") or []}
+    content = response.get("content")
+    content = {} if content is None else content
+    posted = request.get("postData") or {}
+    if not (isinstance(method, str) and isinstance(url, str) and isinstance(content, dict)):
+        raise TypeError
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in (*headers.items(), *sent.items())):
+        raise TypeError
+    if not isinstance(content.get("text", ""), str) or not isinstance(content.get("mimeType", ""), str):
+        raise TypeError
+    if not isinstance(posted, dict) or not isinstance(posted.get("text", ""), str):
+        raise TypeError
+    if not any(k.lower() == "content-type" for k in headers) and content.get("mimeType"):
+        headers["Content-Type"] = content["mimeType"]
+    began = _when(entry.get("startedDateTime"), number)
+    took = entry.get("time")
+    ended = began + (float(took) / 1000 if isinstance(took, int | float) and 0 <= took < 1e9 else 0.001)
+    body = _har_body(content)
+    from assistants_conformance.traffic import Seen
+
+    seen = Seen(
+        method,
+        url,
+        sent,
+        posted.get("text", "").encode("utf-8", "surrogatepass"),
+        status,
+        httpx.Headers(headers),
+        body,
+        len(body),
+        began,
+        ended,
+        cut=cut if isinstance(cut, str) and status is not None else None,
+        error=cut if status is None else None,
+    )
+    return seen, url
+
+
+def _when(started: Any, number: int) -> float:
+    """When an entry began, in seconds; its place in the file when the HAR does not say."""
+    if isinstance(started, str):
+        try:
+            return datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    return float(number)
+
+
+class _Heard:
+    """What the judge said about the entry in hand, to print it under the entry."""
+
+    def __init__(self) -> None:
+        self.server: list[Violation] = []
+        self.client: list[Violation] = []
+
+    def __call__(self, side: str, violation: Violation) -> None:
+        (self.server if side == "server" else self.client).append(violation)
+
+
+def _validate_har(entries: Iterator[Any], path: str, out: TextIO, report_dir: Path | None = None) -> int:
+    """Every Assistants exchange judged as the proxy judges watched traffic (traffic.py), in the
+    file's order: the validators' rules, what several answers show, and the client's requests."""
+    from assistants_conformance.traffic import Traffic
+
+    traffic = Traffic()
+    heard = _Heard()
+    traffic.listener = heard
     checked = skipped = failing = 0
     for number, entry in enumerate(entries, 1):
         try:
-            request, response = entry["request"], entry["response"]
-            method, url, status = request["method"], request["url"], int(response["status"])
-            if not 100 <= status <= 599:
-                raise ValueError(status)
-            headers = {h["name"]: h["value"] for h in response.get("headers") or []}
-            content = response.get("content")
-            content = {} if content is None else content
-            if not (isinstance(method, str) and isinstance(url, str) and isinstance(content, dict)):
-                raise TypeError
-            if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
-                raise TypeError
-            if not isinstance(content.get("text", ""), str) or not isinstance(content.get("mimeType", ""), str):
-                raise TypeError
+            seen, url = _parsed(entry, number)
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             print(f"entry {number}: malformed HAR entry, skipped", file=out)
             skipped += 1
             continue
-        if validator.router.match(method, url) is None:
+        if traffic.router.match(seen.method, url) is None:
             skipped += 1
             continue
-        if not any(k.lower() == "content-type" for k in headers) and content.get("mimeType"):
-            headers["Content-Type"] = content["mimeType"]
         checked += 1
-        violations = validator.validate(method, url, status, headers, _har_body(content))
-        errors = [v for v in violations if v.severity is Severity.ERROR]
+        heard.server.clear()
+        heard.client.clear()
+        traffic.judge(seen)
+        errors = [v for v in heard.server if v.severity is Severity.ERROR]
         failing += bool(errors)
         mark = "ok" if not errors else f"{len(errors)} violation(s)"
-        print(printable(f"entry {number}: {method} {url} → {status}: {mark}"), file=out)
-        _print_violations(violations, out, indent="    ")
+        answered = seen.status if seen.status is not None else f"no answer ({seen.error})"
+        print(printable(f"entry {number}: {seen.method} {url} → {answered}: {mark}"), file=out)
+        _print_violations(heard.server, out, indent="    ")
+        _print_violations(heard.client, out, indent="    client: ")
     print(
         f"{path}: {checked} Assistants exchange(s) checked, {failing} failing, {skipped} other entr(y/ies) skipped",
         file=out,
     )
+    if report_dir is not None and checked:
+        from assistants_conformance.commands.run import write_json
+
+        written = write_json(traffic.result(f"HAR file {Path(path).name}"), report_dir, secrets=traffic.secrets())
+        print(f"reports: {written} (+ the views beside it)", file=out)
     if checked == 0:
         # Nothing was judged: that is not a pass (exit 3, like an incomplete run).
         print("no Assistants API exchanges found in this HAR file: nothing was checked", file=out)

@@ -220,7 +220,9 @@ def render_markdown(report: Report) -> str:
         ]
     else:
         lines = [
-            f"## {icon} {report['verdict'].upper()}: {_code(report['target'])}",
+            f"## {icon} {report['verdict'].upper()}"
+            + (" (as far as observed)" if report.get("scope") == "observed" else "")
+            + f": {_code(report['target'])}",
             "",
             f"{_cell(report['verdict_reason'])}",
             "",
@@ -241,6 +243,14 @@ def render_markdown(report: Report) -> str:
             first = check["findings"][0]["message"] if check["findings"] else check["reason"]
             outcome = "accepted" if accepted_only(check) is not None else check["outcome"]
             lines.append(f"| {_code(check['id'])} | {check['level']} | {outcome} | {_cell(first[:200])} |")
+        lines.append("")
+    broken = [c for c in report.get("client") or [] if c["outcome"] in ("failed", "warned")]
+    if broken:
+        lines += ["**The client's requests** (not counted against the server):", ""]
+        lines += ["| rule | level | outcome | first finding |", "|---|---|---|---|"]
+        for check in broken:
+            first = check["findings"][0]["message"] if check["findings"] else check["reason"]
+            lines.append(f"| {_code(check['id'])} | {check['level']} | {check['outcome']} | {_cell(first[:200])} |")
         lines.append("")
     leaked = report["resources"].get("leaked") or []
     if leaked:

@@ -3,22 +3,12 @@ changing between two answers is not a changed value; it is an extra field, noted
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from assistants_conformance.context import Context
-from assistants_conformance.contract import get_contract
+from assistants_conformance.observations import changed_fields, documented
 
-
-@cache
-def documented(schema: str) -> frozenset[str]:
-    """The fields the contract documents for an object; others are the server's own additions."""
-    return frozenset(get_contract().document["components"]["schemas"][schema].get("properties", {}))
-
-
-def changed_fields(before: dict[str, Any], after: dict[str, Any], schema: str) -> list[str]:
-    """Documented fields whose value differs between two answers for the same object."""
-    return sorted(k for k in documented(schema) if before.get(k) != after.get(k))
+__all__ = ["changed_fields", "documented", "note_extra_fields"]
 
 
 def note_extra_fields(ctx: Context, body: dict[str, Any], schema: str) -> None:

@@ -23,6 +23,36 @@ class StreamReport:
     dropped: dict[tuple[str, Severity], int] = field(default_factory=dict)
 
 
+class StreamJudge:
+    """One stream judged as its chunks arrive (constant memory unless snapshots are kept): the
+    proxy feeds it frame by frame while the client receives the same bytes."""
+
+    def __init__(
+        self, *, operation: str | None = None, schemas: FastSchemas | None = None, keep_snapshots: bool = False
+    ) -> None:
+        self.parser = SSEParser()
+        self.validator = StreamValidator(schemas, operation=operation, keep_snapshots=keep_snapshots)
+        self.frames = 0
+
+    def feed(self, chunk: bytes) -> None:
+        for frame in self.parser.feed(chunk):
+            self.frames += 1
+            self.validator.feed(frame)
+
+    def finish(self, cut: str | None = None) -> StreamReport:
+        """The report; `cut` says why the stream broke off before its end, when it did."""
+        for frame in self.parser.close(cut=cut is not None):
+            self.frames += 1
+            self.validator.feed(frame)
+        found = self.parser.violations + self.validator.finish(cut=cut)
+        found.sort(key=lambda v: (v.line or 0, v.frame or 0))
+        judged = self.parser.judged | self.validator.judged | {v.check for v in found}
+        validator = self.validator
+        return StreamReport(
+            found, self.frames, dict(validator.events_seen), validator.last_snapshots, judged, dict(validator.dropped)
+        )
+
+
 def validate_stream_chunks(
     chunks: Iterable[bytes],
     *,
@@ -33,22 +63,10 @@ def validate_stream_chunks(
 ) -> StreamReport:
     """Parse and check a stream chunk by chunk (constant memory unless snapshots are kept). `cut`
     says why the stream broke off before its end, when it did (the transport's reason)."""
-    parser = SSEParser()
-    validator = StreamValidator(schemas, operation=operation, keep_snapshots=keep_snapshots)
-    frames = 0
+    judge = StreamJudge(operation=operation, schemas=schemas, keep_snapshots=keep_snapshots)
     for chunk in chunks:
-        for frame in parser.feed(chunk):
-            frames += 1
-            validator.feed(frame)
-    for frame in parser.close(cut=cut is not None):
-        frames += 1
-        validator.feed(frame)
-    found = parser.violations + validator.finish(cut=cut)
-    found.sort(key=lambda v: (v.line or 0, v.frame or 0))
-    judged = parser.judged | validator.judged | {v.check for v in found}
-    return StreamReport(
-        found, frames, dict(validator.events_seen), validator.last_snapshots, judged, dict(validator.dropped)
-    )
+        judge.feed(chunk)
+    return judge.finish(cut)
 
 
 def validate_stream_bytes(
