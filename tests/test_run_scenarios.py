@@ -187,17 +187,20 @@ def test_exhausted_budget_makes_the_run_incomplete(tmp_path: Path) -> None:
 
 
 def test_checks_command_lists_the_catalogue() -> None:
-    """`checks` prints every check with its level, as Markdown or JSON."""
+    """`checks` prints every check with its level, as Markdown or JSON: server checks and client rules."""
     from assistants_conformance.checks import CATALOGUE
+    from assistants_conformance.checks.client import CLIENT
 
     out = io.StringIO()
     assert main(["checks", "--format", "json"], stdout=out) == 0
     listed = json.loads(out.getvalue())
-    assert {c["id"] for c in listed} == set(CATALOGUE)
+    assert {c["id"] for c in listed} == set(CATALOGUE) | set(CLIENT)
     assert all(c["level"] in ("MUST", "SHOULD", "MAY") and c["requirement"] and c["spec"] for c in listed)
+    assert {c["id"] for c in listed if c["observable"]} >= set(CLIENT)
     markdown = io.StringIO()
     main(["checks"], stdout=markdown)
-    assert markdown.getvalue().count("\n| ") == len(CATALOGUE)  # one row per check after the header
+    rows = markdown.getvalue().count("\n| ")
+    assert rows == len(CATALOGUE) + len(CLIENT)  # one row per check after the header
 
 
 def test_stateful_phase_reaches_objects_only_links_lead_to() -> None:

@@ -45,7 +45,7 @@ from assistants_conformance.validate.transcript import StreamJudge, StreamReport
 from assistants_conformance.validate.violations import Severity, Violation
 
 MAX_EVENT_NAMES = 200  # event names counted in the coverage map; a server inventing names adds no more
-MEMORY = 10_000  # objects, pages and snapshots remembered across answers, the most recent kept
+MEMORY = 5_000  # objects, pages and snapshots remembered across answers, the most recent kept
 NOT_HERE = (
     "it needs the suite's own requests (a probe, a limit, a wrong key, a run it starts); watched traffic cannot show it"
 )

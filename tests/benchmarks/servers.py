@@ -44,9 +44,31 @@ def baseline_app(frames: int) -> Starlette:
     )
 
 
+def replay_app(path: str, pace: float) -> Starlette:
+    """Answers every POST with the event stream recorded in `path` (frames split by blank
+    lines), one frame every `pace` seconds: an upstream for the proxy's stream figures."""
+    with open(path, "rb") as handle:
+        frames = [frame + b"\n\n" for frame in handle.read().split(b"\n\n") if frame.strip()]
+
+    async def stream(_: Request) -> Response:
+        async def body():  # type: ignore[no-untyped-def]
+            for frame in frames:
+                yield frame
+                await asyncio.sleep(pace)
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/{rest:path}", stream, methods=["POST"])])
+
+
 def main() -> None:
     kind, key = sys.argv[1], sys.argv[2]
-    app = create_app(api_key=key) if kind == "reference" else baseline_app(int(sys.argv[3]))
+    if kind == "reference":
+        app = create_app(api_key=key)
+    elif kind == "replay":
+        app = replay_app(sys.argv[3], float(sys.argv[4]))
+    else:
+        app = baseline_app(int(sys.argv[3]))
     sock = bind()
     print(sock.getsockname()[1], flush=True)
     asyncio.run(uvicorn.Server(server_config(app)).serve(sockets=[sock]))

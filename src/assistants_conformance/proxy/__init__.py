@@ -74,6 +74,7 @@ class Proxy:
         app = Forward(upstream, judge, timeout=timeout, verify=verify, proxy=outbound_proxy)
         config = uvicorn.Config(
             app,
+            http="auto",  # httptools when installed: it passes a stream's chunks on about twice as fast as h11
             log_level="warning",
             access_log=False,
             lifespan="on",
@@ -92,7 +93,8 @@ class Proxy:
 
     def serve(self) -> None:
         """Serve until should_exit (this thread's loop)."""
-        asyncio.run(self.server.serve(sockets=[self.sock]))
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(self.server.serve(sockets=[self.sock]))
 
     def report(self, timeout: float = 60.0) -> RunResult:
         """The session so far, built in the judging thread between exchanges."""
@@ -160,3 +162,13 @@ def write_log(out: TextIO) -> Callable[[str], None]:
         print(f"proxy: {printable(line)}", file=out, flush=True)
 
     return log
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop when it is installed (it forwards a stream's chunks about twice as
+    fast as asyncio's own); asyncio's otherwise."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

@@ -37,8 +37,16 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 def server_config(app: ASGIApp) -> uvicorn.Config:
+    # h11 always: the server's answers to odd requests (tested, fuzzed) must not change because
+    # httptools happens to be installed (the proxy uses it, when it is, for speed).
     return uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", timeout_graceful_shutdown=2, timeout_keep_alive=30
+        app,
+        http="h11",
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=30,
     )
 
 
