@@ -354,7 +354,7 @@ def test_listening_socket_disables_nagle() -> None:
     """The bound socket is TCP with TCP_NODELAY: without it each answer waits ~40 ms for an ACK."""
     import socket
 
-    from assistants_conformance.reference.testing import bind
+    from assistants_conformance.listening import bind
 
     sock = bind()
     try:

@@ -367,7 +367,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The reference server over HTTPS with a self-signed certificate (made by openssl)."""
     import uvicorn
 
-    from assistants_conformance.reference.testing import bind
+    from assistants_conformance.listening import bind
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]

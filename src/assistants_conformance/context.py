@@ -14,7 +14,7 @@ from assistants_conformance.observations import Observations
 from assistants_conformance.progress import Progress
 from assistants_conformance.results import Exchange
 from assistants_conformance.target import RateLimited, Response, Target
-from assistants_conformance.validate import Severity, validate_stream_bytes
+from assistants_conformance.validate import Severity, Violation, validate_stream_bytes
 from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.transcript import StreamReport
 
@@ -95,8 +95,8 @@ class Context(Observations):
     def scrub(self, text: str) -> str:
         return self.target.scrub(text)
 
-    def found(self, check: str, severity: str) -> None:
-        if self.watch is not None and self.watch(check, severity):
+    def found(self, finding: Violation) -> None:
+        if self.watch is not None and self.watch(finding.check, finding.severity.value):
             self.target.interrupt()
 
     def polled(self, why: str, answer: Response | None) -> None:

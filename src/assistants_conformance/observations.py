@@ -22,6 +22,7 @@ from assistants_conformance.validate import validate_response
 from assistants_conformance.validate.http import Route, Router
 from assistants_conformance.validate.sse import SSEParser
 from assistants_conformance.validate.transcript import StreamReport
+from assistants_conformance.validate.violations import Severity, Violation
 
 # Distinct findings kept per check; more are counted (a server broken in endless ways, watched for
 # days through the proxy, must not fill the memory).
@@ -177,8 +178,9 @@ class Observations:
         """`text` with every secret of the session replaced."""
         raise NotImplementedError
 
-    def found(self, check: str, severity: str) -> None:
-        """Told of every finding as it is made (the run's watch hook)."""
+    def found(self, finding: Violation) -> None:
+        """Told of every finding as it is made, its message already scrubbed (the run's watch
+        hook; the proxy's live listener)."""
 
     # ---------------------------------------------------------------- judging answers
     def observe(
@@ -398,7 +400,7 @@ class Observations:
                 group.add(exchange, seen_in, operation, getattr(self._where, "scenario", None))
                 if exchange is not None and exchange in group.examples:
                     self.kept(exchange)
-        self.found(check, severity)
+        self.found(Violation(check, message, where, spec, Severity(severity), frame))
 
     def kept(self, exchange: int) -> None:
         """A finding points at this exchange: it goes in the report (a store that keeps only

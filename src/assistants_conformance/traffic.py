@@ -42,7 +42,7 @@ from assistants_conformance.target import SECRET_HEADERS, Response, excerpt
 from assistants_conformance.validate.http import Route
 from assistants_conformance.validate.requests import RequestValidator
 from assistants_conformance.validate.transcript import StreamJudge, StreamReport
-from assistants_conformance.validate.violations import Severity, Violation
+from assistants_conformance.validate.violations import Violation
 
 MAX_EVENT_NAMES = 200  # event names counted in the coverage map; a server inventing names adds no more
 MEMORY = 5_000  # objects, pages and snapshots remembered across answers, the most recent kept
@@ -156,21 +156,9 @@ class _ClientSide(Observations):
         super().__init__()
         self.owner = owner
 
-    def add_finding(
-        self,
-        check: str,
-        message: str,
-        where: str = "",
-        spec: str = "",
-        severity: str = "error",
-        exchange: int | None = None,
-        frame: int | None = None,
-        seen_in: str | None = None,
-        operation: str | None = None,
-    ) -> None:
+    def found(self, finding: Violation) -> None:
         if self.owner.listener is not None:
-            self.owner.listener("client", Violation(check, message, where, spec, Severity(severity), frame))
-        super().add_finding(check, message, where, spec, severity, exchange, frame, seen_in, operation)
+            self.owner.listener("client", finding)
 
     def exchange(self, index: int) -> Exchange | None:
         return self.owner.exchange(index)
@@ -223,21 +211,9 @@ class Traffic(Observations):
     def exchange(self, index: int) -> Exchange | None:
         return self._store.get(index)
 
-    def add_finding(
-        self,
-        check: str,
-        message: str,
-        where: str = "",
-        spec: str = "",
-        severity: str = "error",
-        exchange: int | None = None,
-        frame: int | None = None,
-        seen_in: str | None = None,
-        operation: str | None = None,
-    ) -> None:
+    def found(self, finding: Violation) -> None:
         if self.listener is not None:
-            self.listener("server", Violation(check, message, where, spec, Severity(severity), frame))
-        super().add_finding(check, message, where, spec, severity, exchange, frame, seen_in, operation)
+            self.listener("server", finding)
 
     def kept(self, exchange: int) -> None:
         self._pointed.add(exchange)

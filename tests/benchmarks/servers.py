@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from assistants_conformance.listening import bind
 from assistants_conformance.reference import create_app
-from assistants_conformance.reference.testing import bind, server_config
+from assistants_conformance.reference.testing import server_config
 
 BODY = (
     b'{"id":"asst_0123456789abcdef01234567","object":"assistant","created_at":1732000000,'

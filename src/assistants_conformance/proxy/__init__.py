@@ -18,6 +18,7 @@ from typing import TextIO
 
 import uvicorn
 
+from assistants_conformance.listening import bind
 from assistants_conformance.proxy.forward import Forward, QuietCuts
 from assistants_conformance.proxy.har import HarWriter
 from assistants_conformance.proxy.judge import Judge
@@ -27,19 +28,6 @@ from assistants_conformance.terminal import printable
 from assistants_conformance.traffic import Traffic
 
 __all__ = ["Proxy", "bind", "running_proxy"]
-
-
-def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening socket (port 0: a free one), with TCP_NODELAY on what it accepts: without it
-    every small answer waits ~40 ms for a delayed ACK."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
 
 
 @dataclass

@@ -15,8 +15,9 @@ from typing import TextIO
 import uvicorn
 
 from assistants_conformance.errors import UsageError
+from assistants_conformance.listening import bind
 from assistants_conformance.reference.app import PREFIX, create_app
-from assistants_conformance.reference.testing import DEFAULT_KEY, bind, server_config
+from assistants_conformance.reference.testing import DEFAULT_KEY, server_config
 
 
 def run_serve(args: argparse.Namespace, *, out: TextIO) -> int:
