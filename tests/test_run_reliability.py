@@ -326,7 +326,11 @@ def test_no_proxy_and_the_bundled_server_never_go_through_a_proxy(
 
 @pytest.mark.parametrize(
     ("value", "says"),
-    [("ftp://proxy:21", "ALL_PROXY is not a proxy URL"), ("http://proxy:port", "has a port that is not a number")],
+    [
+        ("ftp://proxy:21", "ALL_PROXY is not a proxy URL"),
+        ("http://proxy:port", "has a port that is not a number"),
+        ("http://[bad", "ALL_PROXY is not a proxy URL (Invalid IPv6 URL)"),
+    ],
 )
 def test_a_malformed_proxy_is_a_usage_error_naming_its_variable(
     value: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -112,7 +112,10 @@ def environment_proxy(url: str) -> tuple[str, str] | None:
 def check_proxy(proxy: str, source: str) -> str:
     """A proxy URL fit to send through, or a ValueError saying what is wrong with it (and where
     it came from); its `user:password@` is never shown."""
-    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    try:
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    except ValueError as exc:  # e.g. an unclosed "[" of an IPv6 host
+        raise ValueError(f"{source} is not a proxy URL ({exc})") from None
     if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
         raise ValueError(
             f"{source} is not a proxy URL ({redact_userinfo(proxy)!r}): expected {', '.join(PROXY_SCHEMES)}://host:port"
