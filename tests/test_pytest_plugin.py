@@ -106,3 +106,53 @@ def test_an_unusable_base_url_is_one_usage_error(pytester: pytest.Pytester) -> N
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert result.stderr.str().count("--assistants-base-url: --base-url must be an http(s) URL") == 1
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_k_limits_what_the_run_judges_and_the_reports_are_written(pytester: pytest.Pytester) -> None:
+    """`-k AUTH` judges the AUTH checks alone (the run sends a handful of requests, not the whole
+    suite's), and --conformance-report-dir writes the same reports `run` writes."""
+    reports = pytester.path / "conformance-reports"
+    with running_server(api_key="sk-plugin-test") as server:
+        result = pytester.runpytest_subprocess(
+            "--assistants-base-url",
+            server.root,
+            "--assistants-api-key",
+            "sk-plugin-test",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "AUTH",
+            "--conformance-report-dir",
+            str(reports),
+        )
+    result.assert_outcomes(passed=2)
+    import json
+
+    report = json.loads((reports / "conformance.json").read_text(encoding="utf-8"))
+    assert {c["id"] for c in report["checks"]} == {"AUTH-001", "AUTH-002"}
+    assert report["coverage"]["requests"] < 40
+    assert {p.name for p in reports.iterdir()} >= {"conformance.html", "junit.xml", "summary.md"}
+    assert "sk-plugin-test" not in (reports / "conformance.json").read_text(encoding="utf-8")
+
+
+def test_a_failing_check_item_carries_its_reproduction(pytester: pytest.Pytester) -> None:
+    from assistants_conformance.lab.faults import FAULTS, FaultyApp
+    from assistants_conformance.reference import create_app
+
+    app = FaultyApp(create_app(api_key="sk-plugin-test"), FAULTS["get-answers-a-stale-copy"].make("sk-plugin-test"))
+    with running_server(api_key="sk-plugin-test", app=app) as server:  # type: ignore[arg-type]
+        result = pytester.runpytest_subprocess(
+            "--assistants-base-url",
+            server.root,
+            "--assistants-api-key",
+            "sk-plugin-test",
+            "--assistants-max-examples",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "ASST-CRUD-002",
+        )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*reproduce (the key is read from $ASSISTANTS_API_KEY):*", "*ID1=$(curl -sS -X POST*"])
+    assert "sk-plugin-test" not in result.stdout.str()

@@ -152,7 +152,7 @@ def test_unreachable_target_exits_3(capsys: pytest.CaptureFixture[str], tmp_path
     ("argv", "message"),
     [
         (["run", "--base-url", "ftp://x"], "must be an http(s) URL"),
-        (["run", "--reference", "--only", "NOPE-001"], "unknown check ID"),
+        (["run", "--reference", "--only", "NOPE-001"], "names no check"),
         (["run", "--reference", "--header", "no colon"], "--header must look like"),
     ],
 )

@@ -65,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
     from assistants_conformance.commands.run_arguments import add_arguments
 
     add_arguments(commands.add_parser("run", help="check a server against the contract and write reports"))
+    from assistants_conformance.commands.reproduce import add_arguments as reproduce_arguments
+
+    reproduce_arguments(
+        commands.add_parser(
+            "reproduce",
+            help="judge one failed check of a report again: exit 1 if the defect is still there, 0 if gone",
+        )
+    )
     report = commands.add_parser("report", help="re-render a saved report, or print its JSON Schema")
     report.add_argument("file", nargs="?", type=Path, help="a conformance.json written by `run`")
     report.add_argument("--html", type=Path, help="write the HTML report here")
@@ -82,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="a column's name, once per file in order (default: each report's target URL)",
     )
+    compare.add_argument(
+        "--changed", action="store_true", help="only the checks whose outcome differs between the reports"
+    )
 
     checks = commands.add_parser("checks", help="print the check catalogue")
     checks.add_argument("--format", choices=["markdown", "json"], default="markdown", help="default: markdown")
@@ -90,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("file", help="the raw text/event-stream body, or - for standard input")
     stream.add_argument(
         "--operation",
-        help="the operation that produced it (createRun, createThreadAndRun, "
-        "submitToolOuputsToRun); enables the rules that depend on it",
+        help="the operation that produced it (createRun, createThreadAndRun, submitToolOutputsToRun, also "
+        "spelt as the vendor does: submitToolOuputsToRun); enables the rules that depend on it",
     )
 
     har = commands.add_parser("validate-har", help="check every Assistants exchange in a HAR file")
@@ -164,6 +175,9 @@ BROKEN_PIPE = 141  # what a shell reports for a writer whose reader went away (1
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     args = build_parser().parse_args(argv)
+    # Hypothesis keeps its own files (character tables, constants) in ./.hypothesis unless told
+    # otherwise: a run writes nothing into the current directory but --report-dir.
+    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", str(_cache_directory("hypothesis")))
     try:
         return _dispatch(args, out)
     except BrokenPipeError:
@@ -181,6 +195,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         if getattr(args, "debug", False):
             print(_secretless(traceback.format_exc(), args), file=sys.stderr)
         return INTERNAL_ERROR
+
+
+def _cache_directory(kind: str) -> Path:
+    from assistants_conformance.cache import directory
+
+    return directory(kind)
 
 
 def _secretless(text: str, args: argparse.Namespace) -> str:
@@ -216,6 +236,10 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             from assistants_conformance.commands.run import run_command
 
             return run_command(args, out)
+        if args.command == "reproduce":
+            from assistants_conformance.commands.reproduce import run_reproduce
+
+            return run_reproduce(args, out)
         if args.command == "report":
             from assistants_conformance.commands.report import run_report
 
@@ -225,7 +249,9 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         if args.command == "compare":
             from assistants_conformance.commands.report import run_compare
 
-            return run_compare(args.files, html=args.html, markdown=args.markdown, labels=args.label, out=out)
+            return run_compare(
+                args.files, html=args.html, markdown=args.markdown, labels=args.label, changed=args.changed, out=out
+            )
         if args.command == "checks":
             from assistants_conformance.commands.checks import run_checks
 

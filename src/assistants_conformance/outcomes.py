@@ -4,6 +4,7 @@ the policy every front end (terminal, reports, JUnit, pytest, the proxy) reads."
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -88,8 +89,18 @@ def evidence_only(
     coverage, not shipped: a 900-request run against a broken server stays a readable report."""
     pointed = {i for c in checks for f in c.findings for i in (f.exchange, *f.examples) if i is not None}
     kept = {i: shown for i in pointed if (shown := exchange(i)) is not None}
+    needs = _needs(kept, exchange)
+    for i in {j for wanted in needs.values() for j in wanted} - set(kept):
+        if (shown := exchange(i)) is not None:
+            kept[i] = shown
     used = sorted(kept)
     index = {old: new for new, old in enumerate(used)}
+    shipped = tuple(
+        dataclasses.replace(kept[i], needs=tuple(index[j] for j in needs.get(i, ()) if j in index))
+        if needs.get(i)
+        else kept[i]
+        for i in used
+    )
 
     def renumber(finding: Finding) -> Finding:
         return dataclasses.replace(
@@ -101,7 +112,77 @@ def evidence_only(
     renumbered = tuple(
         dataclasses.replace(c, findings=tuple(renumber(f) for f in c.findings)) if c.findings else c for c in checks
     )
-    return renumbered, tuple(kept[i] for i in used)
+    return renumbered, shipped
+
+
+_ID_FIELD = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')
+_WORD = re.compile(r"[^/?&=\"'\s,:{}\[\]]+")
+
+
+def _needs(pointed: Mapping[int, Exchange], exchange: Callable[[int], Exchange | None]) -> dict[int, tuple[int, ...]]:
+    """For each pointed exchange, the earlier ones a reproduction must send first, oldest first
+    (the run deleted what they made): those that created the objects it names (a POST answered
+    2xx whose answer, JSON or a stream's events, gives the id as `"id"`), theirs in turn, and what
+    was done to those objects in between (a modify, a first read a cache keeps), repeats once."""
+    if not pointed:
+        return {}
+    created: dict[str, int] = {}
+    touched: dict[str, list[int]] = {}
+    words_of: dict[int, set[str]] = {}
+    for j in range(max(pointed) + 1):
+        seen = exchange(j)
+        if seen is None:
+            continue
+        words = set(_WORD.findall(seen.url.split("://", 1)[-1])) | set(_WORD.findall(seen.request_body))
+        words_of[j] = words
+        for word in words & created.keys():
+            touched.setdefault(word, []).append(j)
+        if seen.method == "POST" and seen.status and 200 <= seen.status < 300:
+            for found in _ID_FIELD.findall(seen.response_body):
+                if found not in words and found not in created:
+                    created[found] = j
+
+    memo: dict[int, set[int]] = {}
+
+    def creators(i: int) -> set[int]:
+        if i not in memo:
+            memo[i] = set()  # a guard: ids point back in time, but a cycle must never recurse
+            found = {created[w] for w in words_of.get(i, set()) & created.keys() if created[w] < i}
+            for j in list(found):
+                found |= creators(j)
+            memo[i] = found
+        return memo[i]
+
+    needs: dict[int, tuple[int, ...]] = {}
+    for i in pointed:
+        made = creators(i)
+        if not made:
+            continue
+        ids = {w for w, j in created.items() if j in made}
+        steps = set(made) | {j for w in ids for j in touched.get(w, ()) if j < i}
+        ordered: list[int] = []
+        for j in sorted(steps):
+            shown = exchange(j)
+            before = exchange(ordered[-1]) if ordered else None
+            if (
+                shown is not None
+                and before is not None
+                and (shown.method, shown.url, shown.request_body)
+                == (
+                    before.method,
+                    before.url,
+                    before.request_body,
+                )
+            ):
+                continue  # a poll asked again: once is enough to replay
+            ordered.append(j)
+        if len(ordered) > MAX_STEPS:  # keep every create, and the steps nearest the request
+            ordered = sorted(made | set(ordered[-max(0, MAX_STEPS - len(made)) :]))
+        needs[i] = tuple(ordered)
+    return needs
+
+
+MAX_STEPS = 40  # a reproduction longer than this keeps its creates and the steps nearest the request
 
 
 def _result(

@@ -55,8 +55,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--assistants-report-dir",
+        "--conformance-report-dir",
+        dest="assistants_report_dir",
         default=None,
-        help="write the proxy's reports (JSON, HTML, JUnit, summary) here at the session's end",
+        help="write the reports (JSON, HTML, JUnit, summary) here at the session's end, as `run` does "
+        "(the proxy fixture's go in a proxy/ folder beside them when both ran)",
     )
 
 
@@ -82,16 +85,21 @@ def assistants_conformance_proxy(request: pytest.FixtureRequest) -> Iterable[str
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """The proxy's verdict decides the session too: a clean test run whose traffic broke the
     contract fails."""
+    directory = session.config.getoption("assistants_report_dir")
+    ran = session.config.stash.get(_RESULT, None)
+    if directory and ran is not None:
+        from assistants_conformance.commands.run import write_json
+
+        write_json(ran, Path(directory), secrets=[_key(session.config) or ""])
     result = session.config.stash.get(_PROXY_RESULT, None)
     if result is None:
         return
     from assistants_conformance.results import Verdict
 
-    directory = session.config.getoption("assistants_report_dir")
     if directory:
         from assistants_conformance.commands.run import write_json
 
-        write_json(result, Path(directory), secrets=())
+        write_json(result, Path(directory) / "proxy" if ran is not None else Path(directory), secrets=())
     if result.verdict is Verdict.NON_CONFORMANT and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -167,6 +175,24 @@ class CheckFailed(Exception):
     pass
 
 
+def _key(config: pytest.Config) -> str | None:
+    key: str | None = (
+        config.getoption("assistants_api_key")
+        or os.environ.get("ASSISTANTS_API_KEY")
+        or os.environ.get("OPENAI_API_KEY")
+    )
+    return key
+
+
+def _catalogue() -> dict[str, Check]:
+    from assistants_conformance.checks import CATALOGUE
+
+    return CATALOGUE
+
+
+_EXCHANGES = pytest.StashKey[list[dict[str, Any]]]()
+
+
 class _RunItem(pytest.Item):
     """An item that reads the one conformance run of the session (run on first use)."""
 
@@ -178,17 +204,17 @@ class _RunItem(pytest.Item):
             from assistants_conformance.errors import ConformanceToolError
             from assistants_conformance.runner import Options, run
 
-            key = (
-                self.config.getoption("assistants_api_key")
-                or os.environ.get("ASSISTANTS_API_KEY")
-                or os.environ.get("OPENAI_API_KEY")
-            )
+            # -k, -m and --deselect choose checks as they choose tests: the run judges only the
+            # checks whose items are left (all of them: no restriction).
+            chosen = {item.check.id for item in self.session.items if isinstance(item, CheckItem)}
+            every = len(chosen) == len(_catalogue())
             try:
                 stash[_RESULT] = run(
                     Options(
                         base_url=stash[_BASE_URL],
-                        api_key=key,
+                        api_key=_key(self.config),
                         max_examples=self.config.getoption("assistants_max_examples"),
+                        only=frozenset() if every or not chosen else frozenset(chosen),
                     )
                 )
             except ConformanceToolError as exc:
@@ -235,6 +261,15 @@ class CheckItem(_RunItem):
             lines += [f"  - {f.message}" + (f" [{f.where}]" if f.where else "") for f in found.findings[:10]]
             if found.reason:
                 lines.append(f"  reason: {found.reason}")
+            first = found.findings[0].exchange if found.findings else None
+            if first is not None:
+                from assistants_conformance.reporting.render import reproduction
+
+                stash = self.config.stash
+                if _EXCHANGES not in stash:
+                    stash[_EXCHANGES] = self._result().to_dict()["exchanges"]
+                lines.append("  reproduce (the key is read from $ASSISTANTS_API_KEY):")
+                lines += [f"    {line}" for line in reproduction(stash[_EXCHANGES], first).splitlines()]
             raise CheckFailed("\n".join(lines))
 
     def reportinfo(self) -> tuple[Any, int | None, str]:

@@ -60,6 +60,9 @@ class Exchange:
     response_size: int
     elapsed_ms: float
     error: str | None = None
+    # The earlier exchanges (indexes into the same list) that created the objects this one names,
+    # in order: what a reproduction must send first, since the run deleted them at clean-up.
+    needs: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

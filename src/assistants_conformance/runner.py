@@ -64,6 +64,8 @@ class Options:
     poll_timeout: float = 60.0
     max_examples: int = 10
     workers: int = 1
+    # Seconds preflight waits for the target to answer at all (a server still starting, in CI).
+    wait_for: float = 0.0
     # Only these scenarios (by name; None: every one that decides a selected check).
     scenarios: frozenset[str] | None = None
     # Told of every finding as it is made (check, severity); answering True ends the run there, as
@@ -293,6 +295,28 @@ class Found:
     notes: tuple[str, ...]
 
 
+def _first_answer(probe: Target, wait_for: float, say: Callable[[str], None] | None) -> Response:
+    """GET /assistants, asked again every half second while nothing answers, for up to `wait_for`
+    seconds: any HTTP answer ends the wait (what it says is preflight's to judge)."""
+    began = time.monotonic()
+    told = False
+    while True:
+        try:
+            return probe.request("GET", "/assistants", params={"limit": 1})
+        except TargetUnreachable as exc:
+            waited = time.monotonic() - began
+            if wait_for <= 0:
+                raise
+            if waited >= wait_for:
+                raise TargetUnreachable(
+                    f"no answer after waiting {waited:.0f} s (--wait-for {wait_for:g}): {exc}"
+                ) from None
+            if say is not None and not told:
+                say(f"waiting up to {wait_for:g} s for {probe.base_url} to answer …")
+                told = True
+            time.sleep(min(0.5, max(0.0, wait_for - waited)))
+
+
 def preflight(options: Options, stop: Stop, *, say: Callable[[str], None] | None = None) -> Found:
     """Find the API and prove the key before any scenario, so that a wrong URL or key is said as
     such (exit 3) and never reported as the server's non-conformance.
@@ -305,7 +329,7 @@ def preflight(options: Options, stop: Stop, *, say: Callable[[str], None] | None
     stop.attach(probe)
     try:
         tried = [given]
-        answer = probe.request("GET", "/assistants", params={"limit": 1})
+        answer = _first_answer(probe, options.wait_for, say)
         if answer.status == 404 and not given.root.endswith("/v1"):
             tried.append(given.below("/v1"))
             below = probe.request("GET", "/assistants", params={"limit": 1}, url=tried[-1].root + "/assistants")

@@ -70,7 +70,13 @@ def _same(path: Path) -> Path:
 
 
 def run_compare(
-    files: list[Path], *, html: Path | None, markdown: Path | None, labels: list[str] | None = None, out: TextIO
+    files: list[Path],
+    *,
+    html: Path | None,
+    markdown: Path | None,
+    labels: list[str] | None = None,
+    changed: bool = False,
+    out: TextIO,
 ) -> int:
     """Exit 1 when two runs of one target show a regression, so CI can gate on it."""
     from assistants_conformance.reporting.compare import (
@@ -87,8 +93,13 @@ def run_compare(
     refuse_overwriting(files, [p for p in (html, markdown) if p is not None])
     reports = [load_report(f) for f in files]
     for path, content in (
-        (html, render_compare_html(reports, labels, evidence_links(files, html)) if html else ""),
-        (markdown, render_compare_markdown(reports, labels, evidence_links(files, markdown)) if markdown else ""),
+        (html, render_compare_html(reports, labels, evidence_links(files, html), changed=changed) if html else ""),
+        (
+            markdown,
+            render_compare_markdown(reports, labels, evidence_links(files, markdown), changed=changed)
+            if markdown
+            else "",
+        ),
     ):
         if path is not None:
             try:
@@ -96,7 +107,7 @@ def run_compare(
             except OSError as exc:
                 raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
     if html is None and markdown is None:
-        print(render_compare_markdown(reports, labels), file=out, end="")
+        print(render_compare_markdown(reports, labels, changed=changed), file=out, end="")
     found = matrix(reports)
     if found["same_target"]:
         print(

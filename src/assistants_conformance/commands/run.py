@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from assistants_conformance.baseline import Gate, apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
+from assistants_conformance.checks.selection import resolve
 from assistants_conformance.commands.report import DEFAULT_NAMES, write_views
 from assistants_conformance.context import TAG
 from assistants_conformance.errors import UsageError
@@ -32,7 +33,7 @@ from assistants_conformance.target import (
     environment_proxy,
     redact_userinfo,
 )
-from assistants_conformance.terminal import printable
+from assistants_conformance.terminal import Paint, clip, colour_wanted, printable
 
 if TYPE_CHECKING:
     from assistants_conformance.runner import Options
@@ -43,13 +44,10 @@ EXIT = {Verdict.CONFORMANT: 0, Verdict.NON_CONFORMANT: 1, Verdict.INCOMPLETE: 3}
 
 
 def _ids(text: str, flag: str) -> frozenset[str]:
-    ids = {part.strip() for part in text.split(",") if part.strip()}
-    unknown = sorted(ids - set(CATALOGUE))
-    if unknown:
-        raise UsageError(
-            f"{flag}: unknown check ID(s) {', '.join(unknown)}; `assistants-conformance checks` lists them"
-        )
-    return frozenset(ids)
+    try:
+        return resolve(text, flag)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _query(values: list[str]) -> dict[str, str]:
@@ -161,18 +159,54 @@ def _headers(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _fault(args: argparse.Namespace) -> str | None:
+    """--fault names a defect of the lab, served by --reference's server; checked at the door."""
+    if args.fault is None:
+        return None
+    if not args.reference:
+        raise UsageError("--fault needs --reference: it breaks the bundled server, not yours")
+    from assistants_conformance.lab.faults import FAULTS  # the lab loads only when asked for
+
+    if args.fault not in FAULTS:
+        raise UsageError(f"unknown --fault {args.fault!r}; `assistants-conformance serve --list-faults` names them")
+    return str(args.fault)
+
+
 @contextlib.contextmanager
-def _reference(options: Options, reference: bool) -> Iterator[Options]:
+def _reference(options: Options, reference: bool, fault: str | None = None) -> Iterator[Options]:
     """The options themselves, or with --reference those options pointed at a reference server
-    started for the run (on a free loopback port, with a key of its own)."""
+    started for the run (on a free loopback port, with a key of its own), broken by `fault`."""
     if not reference:
         yield options
         return
-    from assistants_conformance.reference import running_server
+    from assistants_conformance.reference import create_app, running_server
 
     key = f"sk-ref-{secrets.token_hex(8)}"
-    with running_server(api_key=key) as server:
+    app = None
+    if fault is not None:
+        from assistants_conformance.lab.faults import FAULTS, FaultyApp
+
+        app = FaultyApp(create_app(api_key=key), FAULTS[fault].make(key))
+    with running_server(api_key=key, app=app) as server:
         yield dataclasses.replace(options, base_url=BaseURL.parse(server.base_url), api_key=key)
+
+
+def _last_failed(args: argparse.Namespace, only: frozenset[str]) -> frozenset[str]:
+    """--last-failed: the checks that failed or errored in that report (within --only, if given)."""
+    if args.last_failed is None:
+        return only
+    from assistants_conformance.reporting import load_report
+
+    report = load_report(args.last_failed)
+    failed = frozenset(
+        c["id"] for c in report["checks"] if c["outcome"] in ("failed", "errored") and c["id"] in CATALOGUE
+    )
+    if not failed:
+        raise UsageError(f"--last-failed {args.last_failed}: no check failed there, so there is nothing to re-check")
+    chosen = failed & only if only else failed
+    if not chosen:
+        raise UsageError(f"--last-failed {args.last_failed}: none of the checks that failed there is in --only")
+    return chosen
 
 
 def _numbers(args: argparse.Namespace) -> None:
@@ -185,6 +219,8 @@ def _numbers(args: argparse.Namespace) -> None:
         raise UsageError(f"--timeout must be a number of seconds above 0 and at most 3600, got {args.timeout}")
     if not 0 < args.budget_requests <= 1_000_000:
         raise UsageError(f"--budget-requests must be between 1 and 1000000, got {args.budget_requests}")
+    if not (math.isfinite(args.wait_for) and 0 <= args.wait_for <= 3600):
+        raise UsageError(f"--wait-for must be a number of seconds from 0 to 3600, got {args.wait_for}")
     if not 0 <= args.max_examples <= 10_000:
         raise UsageError(f"--max-examples must be between 0 and 10000, got {args.max_examples}")
 
@@ -230,13 +266,14 @@ def options_of(args: argparse.Namespace) -> Options:
         sweep=args.sweep,
         sweep_age=args.sweep_age,
         model=args.model,
-        only=_ids(args.only, "--only"),
+        only=_last_failed(args, _ids(args.only, "--only")),
         skip=_ids(args.skip, "--skip"),
         seed=args.seed,
         max_examples=args.max_examples,
         timeout=args.timeout,
         budget_requests=args.budget_requests,
         workers=args.workers,
+        wait_for=args.wait_for,
         profile=load_profile(args.profile) if args.profile else Profile(),
         proxy=proxy,
         verify=verify,
@@ -254,13 +291,16 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     from assistants_conformance.runner import run  # the run's imports, not --help's
 
     given = options_of(args)
+    fault = _fault(args)
     writable(args.report_dir)
     entries = load_baseline(args.baseline) if args.baseline else None
     # Signals end the run alike, and never cut the reports short (stopping.py).
-    with Stop() as stop, _reference(given, args.reference) as options:
-        print(f"checking {options.base_url} …", file=out, flush=True)
-        for line in options.transport:
-            print(f"  {line}", file=out, flush=True)
+    with Stop() as stop, _reference(given, args.reference, fault) as options:
+        if not args.quiet:
+            broken = f" (the bundled server, broken on purpose: --fault {fault})" if fault else ""
+            print(f"checking {options.base_url}{broken} …", file=out, flush=True)
+            for line in options.transport:
+                print(f"  {line}", file=out, flush=True)
         progress = for_terminal(out, quiet=args.quiet)
         try:
             result = run(dataclasses.replace(options, progress=progress, stop=stop))
@@ -272,7 +312,12 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
             gate, result = apply(result, entries, str(args.baseline))
         hidden = secrets_of("", options.api_key, (*options.headers.values(), *options.base_url.secrets))
         written = write_json(result, args.report_dir, secrets=hidden)
-    summarise(result, written, out, gate)
+    summarise(result, written, out, gate, quiet=args.quiet)
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from assistants_conformance.reporting.annotations import workflow_commands
+
+        for line in workflow_commands(json.loads(written.read_text(encoding="utf-8"))):
+            print(line, file=out)
     if args.write_baseline:
         count = write_baseline(result, args.write_baseline)
         print(f"baseline: {count} finding(s) written to {args.write_baseline}", file=out)
@@ -299,7 +344,7 @@ def write_json(result: RunResult, directory: Path, *, secrets: Iterable[str]) ->
     return target
 
 
-def _client_lines(result: RunResult, out: TextIO) -> None:
+def _client_lines(result: RunResult, out: TextIO, paint: Paint) -> None:
     """Watched traffic: what the client's own requests broke, apart from the server's verdict."""
     broken = [c for c in result.client if c.outcome in (Outcome.FAILED, Outcome.WARNED)]
     judged = sum(1 for c in result.client if c.evidence)
@@ -308,73 +353,123 @@ def _client_lines(result: RunResult, out: TextIO) -> None:
         return
     print(f"  client (not counted against the server): {len(broken)} rule(s) broken", file=out)
     for check in broken:
-        print(f"    {check.outcome.value.upper():8} {check.id}: {printable(check.findings[0].message[:160])}", file=out)
+        label = paint(f"{check.outcome.value.upper():8}", "red" if check.outcome is Outcome.FAILED else "yellow")
+        print(f"    {label} {check.id}: {clip(printable(check.findings[0].message), MESSAGE_WIDTH)}", file=out)
 
 
-def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = None) -> None:
-    """The run in a few lines; with a baseline the gate's decision leads the closing lines, and a
-    check failing only with accepted findings says ACCEPTED, not FAILED."""
-    counts = result.counts()
-    print("", file=out)
-    by_level = Counter((c.level, c.outcome.value) for c in result.checks)
-    for level in ("MUST", "SHOULD", "MAY"):
-        row = ", ".join(f"{n} {o}" for (lv, o), n in sorted(by_level.items()) if lv == level)
-        if row:
-            print(f"  {level:<6} {row}", file=out)
-    by_category = Counter(c.category for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.ERRORED))
-    if by_category:
-        print("  failing by category: " + ", ".join(f"{k} {v}" for k, v in by_category.most_common()), file=out)
+MESSAGE_WIDTH = 150  # a finding's message on the terminal: the whole one is in the reports
+_COLOURS = {"FAILED": "red", "ERRORED": "red", "WARNED": "yellow", "ACCEPTED": "dim"}
+
+
+def _check_lines(result: RunResult, out: TextIO, paint: Paint) -> None:
+    """One line per failing check; checks that share one cause under one FIX line naming them."""
+    from assistants_conformance.reporting.causes import shared_causes
+
+    grouped: set[str] = set()
+    for cause in shared_causes(result.to_dict()):
+        fresh = [c for c in cause.checks if c not in grouped]
+        if len(fresh) < 2:
+            continue
+        grouped.update(fresh)
+        print(f"  {paint('FIX     ', 'red', 'bold')} {cause.text}", file=out)
+        print(f"           fails {len(fresh)} checks: {', '.join(fresh)}", file=out)
     for check in result.checks:
-        if check.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.WARNED):
+        if check.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.WARNED) and check.id not in grouped:
             errors = [f for f in check.findings if f.severity == "error"]
             pending = [f for f in errors if f.accepted is None]
             label = "ACCEPTED" if errors and not pending else check.outcome.value.upper()
             shown = (pending or check.findings)[0].message if check.findings else check.reason
-            print(f"  {label:8} {check.id}: {printable(shown[:160])}", file=out)
-    slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
-    if slow:
-        print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
-    if result.scope == "observed":
-        _client_lines(result, out)
-    else:
-        leaked = result.resources.get("leaked") or []
+            print(
+                f"  {paint(f'{label:8}', _COLOURS[label])} {check.id}: {clip(printable(shown), MESSAGE_WIDTH)}",
+                file=out,
+            )
+
+
+def _resource_lines(result: RunResult, out: TextIO) -> None:
+    leaked = result.resources.get("leaked") or []
+    print(
+        f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} "
+        "deleted (read back)"
+        + (
+            f", {len(leaked)} LEFT BEHIND (tagged {TAG}={result.resources.get('tag', {}).get(TAG, '?')}):"
+            if leaked
+            else ""
+        ),
+        file=out,
+    )
+    for line in leaked[:10]:
+        print(f"    {printable(line)}", file=out)
+    unverified = result.resources.get("unverified") or []
+    if unverified:
+        print(f"  {len(unverified)} deletion(s) could not be verified by reading back:", file=out)
+        for line in unverified[:10]:
+            print(f"    {printable(line)}", file=out)
+    swept = result.resources.get("swept") or []
+    if swept:
+        print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
+        for line in swept[:20]:
+            print(f"    {printable(line)}", file=out)
+
+
+def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = None, *, quiet: bool = False) -> None:
+    """The run in a few lines; with a baseline the gate's decision leads the closing lines, and a
+    check failing only with accepted findings says ACCEPTED, not FAILED. `quiet`: the verdict line
+    alone (and the gate's)."""
+    paint = Paint(colour_wanted(out))
+    counts = result.counts()
+    if not quiet:
+        print("", file=out)
+        by_level = Counter((c.level, c.outcome.value) for c in result.checks)
+        for level in ("MUST", "SHOULD", "MAY"):
+            row = ", ".join(f"{n} {o}" for (lv, o), n in sorted(by_level.items()) if lv == level)
+            if row:
+                print(f"  {level:<6} {row}", file=out)
+        failing = Counter(c.category for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.ERRORED))
+        if failing:
+            print("  failing by category: " + ", ".join(f"{k} {v}" for k, v in failing.most_common()), file=out)
+        _check_lines(result, out, paint)
+        slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
+        if slow:
+            print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)
+        if result.scope == "observed":
+            _client_lines(result, out, paint)
+        else:
+            _resource_lines(result, out)
+        print("", file=out)
+    if gate is not None:
         print(
-            f"  resources: {result.resources.get('created', 0)} created, {result.resources.get('deleted', 0)} "
-            "deleted (read back)"
-            + (
-                f", {len(leaked)} LEFT BEHIND (tagged {TAG}={result.resources.get('tag', {}).get(TAG, '?')}):"
-                if leaked
-                else ""
-            ),
+            paint(f"GATE {'PASSED' if gate.passed else 'FAILED'}", "green" if gate.passed else "red", "bold")
+            + f" ({gate.file}): {gate.summary()}",
             file=out,
         )
-        for line in leaked[:10]:
-            print(f"    {printable(line)}", file=out)
-        unverified = result.resources.get("unverified") or []
-        if unverified:
-            print(f"  {len(unverified)} deletion(s) could not be verified by reading back:", file=out)
-            for line in unverified[:10]:
-                print(f"    {printable(line)}", file=out)
-        swept = result.resources.get("swept") or []
-        if swept:
-            print(f"  --sweep deleted {len(swept)} assistant(s) earlier runs left:", file=out)
-            for line in swept[:20]:
-                print(f"    {printable(line)}", file=out)
-    print("", file=out)
-    if gate is not None:
-        print(f"GATE {'PASSED' if gate.passed else 'FAILED'} ({gate.file}): {gate.summary()}", file=out)
-        for line in gate.new[:10]:
-            print(f"  NEW    {printable(line[:200])}", file=out)
-        for line in gate.fixed[:10]:
-            print(f"  FIXED  {printable(line[:200])} (remove it from the baseline)", file=out)
-        for line in gate.expired[:10]:
-            print(f"  EXPIRED {printable(line[:200])} (it excuses nothing now)", file=out)
+        if not quiet:
+            for line in gate.new[:10]:
+                print(f"  NEW    {clip(printable(line), 200)}", file=out)
+            for line in gate.fixed[:10]:
+                print(f"  FIXED  {clip(printable(line), 200)} (remove it from the baseline)", file=out)
+            for line in gate.expired[:10]:
+                print(f"  EXPIRED {clip(printable(line), 200)} (it excuses nothing now)", file=out)
     accepted = " (only where the baseline accepts it)" if gate is not None and gate.passed else ""
-    print(f"{result.verdict.value.upper()}{accepted}: {printable(result.verdict_reason)}", file=out)
+    colour = {Verdict.CONFORMANT: "green", Verdict.NON_CONFORMANT: "red", Verdict.INCOMPLETE: "yellow"}[result.verdict]
+    print(
+        paint(f"{result.verdict.value.upper()}{accepted}", colour, "bold") + f": {printable(result.verdict_reason)}",
+        file=out,
+    )
+    if quiet:
+        sys.stdout.flush()
+        return
     print(
         f"{counts['passed']} passed, {counts['failed']} failed, {counts['warned']} warned, {counts['skipped']} "
-        f"skipped, {counts['errored']} errored in {result.duration_s:.1f} s",
+        f"skipped, {counts['errored']} errored; {result.coverage.get('requests', 0)} requests in "
+        f"{result.duration_s:.1f} s",
         file=out,
     )
     print(f"reports: {report} (+ {', '.join(DEFAULT_NAMES.values())} beside it)", file=out)
+    failed = [c.id for c in result.checks if c.outcome is Outcome.FAILED]
+    if failed and result.scope != "observed":
+        print(
+            f"after a fix: assistants-conformance reproduce {report} {failed[0]}   (one check, in seconds; "
+            f"--last-failed {report} for all {len(failed)})",
+            file=out,
+        )
     sys.stdout.flush()

@@ -15,6 +15,9 @@ EPILOG = """exit codes:
 
 examples:
   assistants-conformance run --reference
+  assistants-conformance run --reference --fault deltas-do-not-add-up     # a failing report, in one command
+  assistants-conformance run --base-url http://127.0.0.1:8080/v1 --wait-for 30 --only 'STREAM-*,pagination'
+  assistants-conformance run --base-url http://127.0.0.1:8080/v1 --last-failed reports/conformance.json
   ASSISTANTS_API_KEY=sk-... assistants-conformance run --base-url https://gateway.example/v1
   assistants-conformance run --base-url http://127.0.0.1:8080/v1 --baseline accepted.yaml --report-dir reports
 """
@@ -65,8 +68,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="model the created assistants name (default: the --profile's [run] model, else gpt-4o-mini)",
     )
-    parser.add_argument("--only", default="", help="comma-separated check IDs to run (default: all)")
-    parser.add_argument("--skip", default="", help="comma-separated check IDs to leave out (default: none)")
+    parser.add_argument(
+        "--fault",
+        metavar="NAME",
+        help="with --reference: serve that named defect (`serve --list-faults`), to see a failing report",
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated check IDs, glob patterns ('STREAM-*') or categories (stream, pagination) to run "
+        "(default: all)",
+    )
+    parser.add_argument("--skip", default="", help="the same kinds of words, for checks to leave out (default: none)")
+    parser.add_argument(
+        "--last-failed",
+        type=Path,
+        metavar="REPORT",
+        help="judge only the checks that failed in that conformance.json (and what they need)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the property phase (default: 0)")
     parser.add_argument(
         "--max-examples",
@@ -85,7 +104,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--profile", type=Path, help="TOML or YAML: the capabilities the target claims (default: all)")
     parser.add_argument("--workers", type=int, default=1, help="scenarios run in parallel, 1-16 (default: 1)")
-    parser.add_argument("--quiet", action="store_true", help="no progress lines while running")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print the verdict line alone (and the gate's, with --baseline)"
+    )
+    parser.add_argument(
+        "--wait-for",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to this long for the target to answer at all, e.g. a server still starting (default: 0)",
+    )
     parser.add_argument(
         "--no-proxy",
         action="store_true",

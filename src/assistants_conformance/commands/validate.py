@@ -55,9 +55,17 @@ def _print_violations(
         print(f"{indent}… and {sum(counts.values())} more: {more}", file=out)
 
 
+# The vendor's document names the operation `submitToolOuputsToRun` (sic), and the contract keeps
+# its operationId; the correct spelling is accepted as the same operation.
+SPELLINGS = {"submitToolOutputsToRun": "submitToolOuputsToRun"}
+
+
 def run_validate_stream(path: str, operation: str | None, out: TextIO) -> int:
+    operation = SPELLINGS.get(operation, operation) if operation is not None else None
     if operation is not None and operation not in STREAM_OPERATIONS:
-        raise UsageError(f"--operation must be one of {', '.join(STREAM_OPERATIONS)}")
+        raise UsageError(
+            f"--operation must be one of {', '.join(STREAM_OPERATIONS)} (submitToolOutputsToRun is accepted too)"
+        )
     handle = _open(path)
     try:
         report = validate_stream_chunks(_chunks(handle), operation=operation)

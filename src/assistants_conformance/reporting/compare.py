@@ -15,10 +15,15 @@ MARK = {"passed": "✅", "failed": "❌", "errored": "💥", "warned": "⚠️",
 
 
 def matrix(
-    reports: list[Report], labels: list[str] | None = None, links: list[str | None] | None = None
+    reports: list[Report],
+    labels: list[str] | None = None,
+    links: list[str | None] | None = None,
+    *,
+    changed: bool = False,
 ) -> dict[str, Any]:
     """`labels` name the columns (default: each report's target); `links` are where each report's
-    HTML lives (relative to the page that shows the matrix), so each cell can link to its check."""
+    HTML lives (relative to the page that shows the matrix), so each cell can link to its check.
+    `changed`: only the rows whose outcome is not the same in every report."""
     ids: list[str] = []
     category: dict[str, str] = {}
     for report in reports:
@@ -38,7 +43,7 @@ def matrix(
         }
         for i, report in enumerate(reports)
     ]
-    rows = []
+    rows: list[dict[str, Any]] = []
     first_seen = {name: n for n, name in enumerate(dict.fromkeys(category.values()))}
     for check_id in sorted(ids, key=lambda i: first_seen[category[i]]):  # by category, catalogue order within
         found = [next((c for c in r["checks"] if c["id"] == check_id), None) for r in reports]
@@ -69,10 +74,13 @@ def matrix(
                 "change": change,
             }
         )
+    if changed:
+        rows = [row for row in rows if len({cell["outcome"] for cell in row["cells"]}) > 1]
     return {
         "reports": reports,
         "columns": columns,
         "rows": rows,
+        "changed_only": changed,
         "same_target": same_target,
         "regressions": [r["id"] for r in rows if r["change"] == "regression"],
         "fixes": [r["id"] for r in rows if r["change"] == "fixed"],
@@ -91,15 +99,23 @@ def evidence_links(files: list[Path], page: Path | None) -> list[str | None]:
 
 
 def render_compare_html(
-    reports: list[Report], labels: list[str] | None = None, links: list[str | None] | None = None
+    reports: list[Report],
+    labels: list[str] | None = None,
+    links: list[str | None] | None = None,
+    *,
+    changed: bool = False,
 ) -> str:
-    return _ENV.get_template("compare.html.j2").render(m=matrix(reports, labels, links))
+    return _ENV.get_template("compare.html.j2").render(m=matrix(reports, labels, links, changed=changed))
 
 
 def render_compare_markdown(
-    reports: list[Report], labels: list[str] | None = None, links: list[str | None] | None = None
+    reports: list[Report],
+    labels: list[str] | None = None,
+    links: list[str | None] | None = None,
+    *,
+    changed: bool = False,
 ) -> str:
-    m = matrix(reports, labels, links)
+    m = matrix(reports, labels, links, changed=changed)
     head = "| check | level | " + " | ".join(f"{i + 1}: {c['label']}" for i, c in enumerate(m["columns"])) + " |"
     lines = [head, "|---|---|" + "---|" * len(reports)]
     lines.append("| **verdict** | | " + " | ".join(f"**{c['verdict']}**" for c in m["columns"]) + " |")
@@ -116,4 +132,8 @@ def render_compare_markdown(
                 text += f" ×{cell['count']}"  # noqa: RUF001 - the count sign the HTML report uses
             cells.append(f"[{text}]({cell['href']})" if cell["href"] else text)
         lines.append(f"| `{row['id']}` | {row['level']} | " + " | ".join(cells) + f"{mark} |")
+    if changed and not m["rows"]:
+        lines.append(
+            "| *every check has the same outcome in every report* | | " + " | ".join("" for _ in reports) + " |"
+        )
     return "\n".join(lines) + "\n"

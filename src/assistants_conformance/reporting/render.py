@@ -79,6 +79,11 @@ def dangling(report: Report) -> list[str]:
         for n, finding in enumerate(check["findings"])
         for index in (finding.get("exchange"), *finding.get("examples", ()))
         if index is not None and index >= held
+    ] + [
+        f"exchanges/{n}: needs exchange {index}, but the report holds {held}"
+        for n, exchange in enumerate(report["exchanges"])
+        for index in exchange.get("needs", ())
+        if index >= n
     ]
 
 
@@ -87,12 +92,90 @@ def header_variable(name: str) -> str:
     return "ASSISTANTS_HEADER_" + "".join(c if c.isalnum() else "_" for c in name.upper())
 
 
-def curl(exchange: dict[str, Any]) -> str:
+def _quoted(text: str, names: dict[str, str]) -> str:
+    """`text` as one shell word, each id the run created replaced by the variable that holds the
+    id the replay's own create answered."""
+    if not names:
+        return shlex.quote(text)
+    pattern = re.compile("|".join(re.escape(old) for old in sorted(names, key=len, reverse=True)))
+    pieces: list[str] = []
+    at = 0
+    for match in pattern.finditer(text):
+        if match.start() > at:
+            pieces.append(shlex.quote(text[at : match.start()]))
+        pieces.append(f'"${names[match.group()]}"')
+        at = match.end()
+    if at < len(text):
+        pieces.append(shlex.quote(text[at:]))
+    return "".join(pieces) or "''"
+
+
+_IDS = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')
+# Prints the K-th distinct "id" of an answer (JSON, or a stream's events), as the run's create did.
+_PICK = (
+    "python3 -c 'import re,sys;q=chr(34);"
+    r'ids=list(dict.fromkeys(re.findall(q+"id"+q+r"\s*:\s*"+q+"([^"+q+"]+)"+q,sys.stdin.read())));'
+    "print(ids[{k}])'"
+)
+
+
+def reproduction(exchanges: list[dict[str, Any]], index: int) -> str:
+    """The request as a self-contained script: the creates it needs first (the run deleted what
+    they made), each new id caught in a variable, then the request itself with those ids."""
+    exchange = exchanges[index]
+    steps = [exchanges[j] for j in exchange.get("needs", ()) if j < index]
+    if not steps:
+        return curl(exchange)
+    names: dict[str, str] = {}
+    lines = ["# what the request needs, made afresh (the run deleted its own), then the request"]
+    for step in steps:
+        made = list(dict.fromkeys(_IDS.findall(step["response_body"])))
+        later = " ".join(e["url"] + e["request_body"] for e in [*steps, exchange] if e is not step)
+        used = [(k, old) for k, old in enumerate(made) if old not in step["url"] and old in later and old not in names]
+        command = curl(step, names)
+        if not used:
+            lines.append(command)
+            continue
+        for k, old in used:
+            names[old] = f"ID{len(names) + 1}"
+            lines.append(f"{names[old]}=$({command} | {_PICK.format(k=k)})   # the run's {old}")
+    lines.append(curl(exchange, names))
+    cleanup = _deletions(steps, names, exchange)
+    if cleanup:
+        lines += ["# clean up what this made", *cleanup]
+    return "\n".join(lines)
+
+
+def _deletions(steps: list[dict[str, Any]], names: dict[str, str], exchange: dict[str, Any]) -> list[str]:
+    """A delete for each assistant and thread the replay made (a thread's delete takes its
+    messages and runs with it), newest first, with the same key as the request."""
+    lines = []
+    for step in steps:
+        for old, name in names.items():
+            kind = re.search(
+                rf'"id"\s*:\s*"{re.escape(old)}"\s*,\s*"object"\s*:\s*"(assistant|thread)"', step["response_body"]
+            )
+            at = re.search(r"/(assistants|threads)(/|$|\?)", step["url"])
+            if kind is None or at is None:
+                continue
+            root = step["url"][: at.start()]
+            gone = {**exchange, "method": "DELETE", "url": f"{root}/{kind.group(1)}s/{old}", "request_body": ""}
+            gone["request_headers"] = {
+                k: v for k, v in exchange["request_headers"].items() if k.lower() != "content-type"
+            }
+            command = curl(gone, {old: name})
+            if command not in lines:
+                lines.append(command)
+    return lines[::-1]
+
+
+def curl(exchange: dict[str, Any], names: dict[str, str] | None = None) -> str:
     """A command that repeats the request as it was sent: the key is read from the environment,
     never written, and only where the request carried it (in the header it was sent in: a
     keyless probe has none, a gateway's `api-key` stays `api-key`); a visible value (the suite's
-    deliberately wrong key) is repeated as it was."""
-    parts = ["curl", "-sS", "-X", exchange["method"], shlex.quote(exchange["url"])]
+    deliberately wrong key) is repeated as it was. `names`: ids to send as shell variables."""
+    names = names or {}
+    parts = ["curl", "-sS", "-X", exchange["method"], _quoted(exchange["url"], names)]
     for name, value in exchange["request_headers"].items():
         if value == REDACTED_KEY:
             # Double quotes, so the shell expands the variable at run time.
@@ -103,7 +186,7 @@ def curl(exchange: dict[str, Any]) -> str:
         elif value != REDACTED and (name.lower() not in _SECRET_HEADERS or name.lower() == "authorization"):
             parts += ["-H", shlex.quote(f"{name}: {value}")]
     if exchange["request_body"]:
-        parts += ["--data-raw", shlex.quote(exchange["request_body"])]
+        parts += ["--data-raw", _quoted(exchange["request_body"], names)]
     return " ".join(parts)
 
 
@@ -166,9 +249,15 @@ def render_junit(report: Report) -> str:
         if check["id"] in accepted:
             ET.SubElement(case, "skipped", {"message": f"accepted by the baseline: {accepted[check['id']]}"[:500]})
         elif check["outcome"] == "failed":
-            ET.SubElement(
-                case, "failure", {"message": check["findings"][0]["message"][:500], "type": check["level"]}
-            ).text = detail
+            first = check["findings"][0]
+            again = ""
+            if first.get("exchange") is not None:
+                again = "\n\nreproduce (the key is read from $ASSISTANTS_API_KEY):\n" + reproduction(
+                    report["exchanges"], first["exchange"]
+                )
+            ET.SubElement(case, "failure", {"message": first["message"][:500], "type": check["level"]}).text = (
+                detail + again
+            )
         elif check["outcome"] == "errored":
             ET.SubElement(case, "error", {"message": check["reason"][:500]}).text = check["reason"]
         elif check["outcome"] == "skipped":
@@ -272,6 +361,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _ENV.filters["curl"] = curl
+_ENV.filters["reproduction"] = reproduction
 
 
 _ORDER = {"failed": 0, "errored": 1, "warned": 2, "skipped": 3, "passed": 4}

@@ -1,0 +1,44 @@
+"""GitHub Actions workflow commands (`::error …::`), one per finding group, so that a run's
+findings show among the job's annotations. Read from the report's JSON form, like every view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistants_conformance.reporting.causes import shared_causes
+
+
+def _data(text: str) -> str:
+    # https://docs.github.com/actions/reference/workflow-commands-for-github-actions: a message
+    # escapes %, CR and LF; a property value also : and ,.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_commands(report: dict[str, Any], *, limit: int = 50) -> list[str]:
+    """One `::error`/`::warning` line per shared cause and per other failing check (GitHub shows
+    ten of each kind per step; the rest are counted in one notice)."""
+    lines: list[str] = []
+    grouped: set[str] = set()
+    for cause in shared_causes(report):
+        fresh = [c for c in cause.checks if c not in grouped]
+        if len(fresh) >= 2:
+            grouped.update(fresh)
+            title = _property(f"conformance: {len(fresh)} checks, one cause")
+            lines.append(f"::error title={title}::{_data(cause.text + ' (fails ' + ', '.join(fresh) + ')')}")
+    for check in report["checks"]:
+        if check["id"] in grouped or check["outcome"] not in ("failed", "errored", "warned"):
+            continue
+        findings = [f for f in check["findings"] if not f.get("accepted")]
+        if check["findings"] and not findings:
+            continue  # every finding accepted by the baseline: not a problem of this run
+        kind = "warning" if check["outcome"] == "warned" else "error"
+        message = findings[0]["message"] if findings else check.get("reason", "")
+        title = _property(f"{check['id']} ({check['level']}, {check['category']})")
+        lines.append(f"::{kind} title={title}::{_data(message[:2000])}")
+    if len(lines) > limit:
+        lines = [*lines[:limit], f"::notice::{len(lines) - limit} more finding group(s): see the reports"]
+    return lines

@@ -1,0 +1,395 @@
+"""A user's day after the first run: choosing checks, a terminal that tells the truth, CI in one
+step (waiting for a server, annotations), re-checking what failed, and a run that leaves nothing
+behind in the current directory."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from assistants_conformance.checks import CATALOGUE
+from assistants_conformance.checks.selection import resolve
+from assistants_conformance.cli import main
+from assistants_conformance.terminal import Paint, clip
+
+FAST = ["--max-examples", "0"]
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str], **env: str) -> tuple[int, str]:
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        out = io.StringIO()
+        code = main(argv, stdout=out)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    captured = capsys.readouterr()
+    return code, out.getvalue() + captured.out + captured.err
+
+
+def _report(folder: Path) -> dict:
+    return json.loads((folder / "conformance.json").read_text(encoding="utf-8"))
+
+
+# ---------------------------------------------------------------- choosing what to run
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("STREAM-*", {i for i in CATALOGUE if i.startswith("STREAM-")}),
+        ("stream", {i for i, c in CATALOGUE.items() if c.category == "stream"}),
+        ("streams", {i for i, c in CATALOGUE.items() if c.category == "stream"}),
+        ("pagination,AUTH-001", {i for i, c in CATALOGUE.items() if c.category == "pagination"} | {"AUTH-001"}),
+        ("auth-00?", {"AUTH-001", "AUTH-002"}),
+    ],
+)
+def test_only_and_skip_take_ids_globs_and_categories(words: str, expected: set[str]) -> None:
+    assert resolve(words) == expected
+
+
+def test_a_word_that_names_no_check_is_a_usage_error_listing_what_is_understood(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, text = _cli(["run", "--reference", "--only", "STREEM-*", "--report-dir", str(tmp_path)], capsys)
+    assert code == 2
+    assert "'STREEM-*' names no check" in text
+    assert "pagination" in text
+
+
+def test_only_a_glob_judges_those_checks_alone(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _ = _cli(["run", "--reference", *FAST, "--only", "STREAM-*", "--report-dir", str(tmp_path)], capsys)
+    assert code == 0
+    judged = {c["id"] for c in _report(tmp_path)["checks"]}
+    assert judged
+    assert all(i.startswith("STREAM-") for i in judged)
+    assert "STREAM-FOLD-001" in judged
+
+
+# ---------------------------------------------------------------- the terminal
+def test_quiet_prints_the_verdict_line_alone(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, text = _cli(["run", "--reference", *FAST, "--quiet", "--report-dir", str(tmp_path)], capsys)
+    assert code == 0
+    assert text.splitlines() == ["CONFORMANT: every selected MUST check passed on evidence"]
+
+
+def test_a_failing_run_in_one_command_shows_the_fault_and_its_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST, "--report-dir", str(tmp_path)]
+    code, text = _cli(argv, capsys)
+    assert code == 1, text
+    assert "broken on purpose: --fault deltas-do-not-add-up" in text
+    assert "FAILED   STREAM-FOLD-001" in text
+    code, text = _cli(["run", "--base-url", "http://127.0.0.1:9/v1", "--fault", "deltas-do-not-add-up"], capsys)
+    assert code == 2
+    assert "--fault needs --reference" in text
+    code, text = _cli(["run", "--reference", "--fault", "no-such-fault"], capsys)
+    assert code == 2
+    assert "serve --list-faults" in text
+
+
+def test_checks_that_share_one_cause_read_as_one_fix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Errors shaped {detail: …} fail the schema check and every probe of a refusal: one FIX line."""
+    argv = ["run", "--reference", "--fault", "errors-as-detail", *FAST, "--report-dir", str(tmp_path)]
+    code, text = _cli(argv, capsys)
+    assert code == 1
+    fix = [line for line in text.splitlines() if line.lstrip().startswith("FIX")]
+    assert len(fix) == 1, text
+    assert "{detail}" in fix[0]
+    named = text.split(fix[0], 1)[1].splitlines()[1]
+    assert {"RESP-SCHEMA-001", "AUTH-001", "AUTH-002", "VALID-004"} <= set(named.split(": ", 1)[1].split(", "))
+    # ... and those checks have no line of their own
+    assert "FAILED   AUTH-001" not in text
+
+
+def test_long_lines_end_in_an_ellipsis_at_a_word() -> None:
+    text = "the deltas add up to a message that is not the one the server later answered for that id " * 3
+    cut = clip(text, 60)
+    assert len(cut) <= 60
+    assert cut.endswith("…")
+    assert text.startswith(cut[:-1])
+    assert text[len(cut) - 1] == " "
+    assert clip("short", 60) == "short"
+
+
+def test_colour_on_a_terminal_or_when_forced_never_in_a_pipe_or_with_no_color(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST, "--report-dir", str(tmp_path)]
+    _, piped = _cli(argv, capsys)
+    assert "\x1b[" not in piped
+    _, forced = _cli(argv, capsys, FORCE_COLOR="1")
+    assert "\x1b[31;1mNON-CONFORMANT\x1b[0m" in forced
+    _, refused = _cli(argv, capsys, FORCE_COLOR="1", NO_COLOR="1")
+    assert "\x1b[" not in refused
+    assert Paint(False)("x", "red") == "x"
+
+
+def test_one_request_count_from_the_status_to_the_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, text = _cli(["run", "--reference", *FAST, "--report-dir", str(tmp_path)], capsys)
+    assert code == 0
+    said = int(text.split(" requests in ")[0].rsplit(" ", 1)[1])
+    assert said == _report(tmp_path)["coverage"]["requests"]
+
+
+def test_a_run_leaves_nothing_in_the_current_directory_but_the_reports(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": str(home / ".cache")}
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "assistants_conformance", "run", "--reference", "--max-examples", "2", "--quiet"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(p.name for p in work.iterdir()) == ["reports"]
+    assert (home / ".cache" / "assistants-conformance").is_dir()
+
+
+# ---------------------------------------------------------------- CI
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def late_server() -> Iterator[str]:
+    """The reference server on a port that answers nothing for 5 s, then serves."""
+    port = _free_port()
+    holder: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        holder.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "assistants_conformance", "serve", "--port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    timer = threading.Timer(5.0, start)
+    timer.start()
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        timer.cancel()
+        for process in holder:
+            process.terminate()
+            process.wait(10)
+
+
+def test_wait_for_checks_a_server_that_starts_late(
+    late_server: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    began = time.monotonic()
+    argv = ["run", "--base-url", late_server, "--api-key", "sk-reference-local", "--wait-for", "30"]
+    code, text = _cli([*argv, *FAST, "--only", "auth", "--report-dir", str(tmp_path)], capsys)
+    assert code == 0, text
+    assert time.monotonic() - began >= 4.5
+    assert "waiting up to 30 s" in text
+
+
+def test_wait_for_gives_up_saying_how_long_it_waited(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    argv = ["run", "--base-url", f"http://127.0.0.1:{_free_port()}/v1", "--api-key", "k", "--wait-for", "1.5"]
+    code, text = _cli([*argv, "--report-dir", str(tmp_path)], capsys)
+    assert code == 3
+    assert "no answer after waiting 2 s (--wait-for 1.5)" in text or "no answer after waiting 1 s" in text
+
+
+def test_under_github_actions_each_finding_group_is_an_annotation(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    argv = ["run", "--reference", "--fault", "errors-as-detail", *FAST, "--quiet", "--report-dir", str(tmp_path)]
+    code, text = _cli(argv, capsys, GITHUB_ACTIONS="true")
+    assert code == 1
+    errors = [line for line in text.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 1, text  # the seven checks share one cause
+    assert "title=conformance%3A 7 checks%2C one cause::" in errors[0]
+    _, clean = _cli(
+        ["run", "--reference", *FAST, "--quiet", "--report-dir", str(tmp_path)], capsys, GITHUB_ACTIONS="true"
+    )
+    assert "::error" not in clean
+    assert "::warning" not in clean
+
+
+# ---------------------------------------------------------------- re-checking
+def test_last_failed_judges_fewer_checks_and_keeps_the_failure(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    first, again = tmp_path / "first", tmp_path / "again"
+    base = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST]
+    assert _cli([*base, "--report-dir", str(first)], capsys)[0] == 1
+    code, text = _cli([*base, "--last-failed", str(first / "conformance.json"), "--report-dir", str(again)], capsys)
+    assert code == 1, text
+    before, after = _report(first), _report(again)
+    assert len(after["checks"]) < len(before["checks"])
+    assert {c["id"] for c in after["checks"]} == {c["id"] for c in before["checks"] if c["outcome"] == "failed"}
+    assert all(c["outcome"] == "failed" for c in after["checks"])
+    # on the fixed server, what failed now passes
+    code, _ = _cli(
+        ["run", "--reference", *FAST, "--last-failed", str(first / "conformance.json"), "--report-dir", str(again)],
+        capsys,
+    )
+    assert code == 0
+
+
+def test_last_failed_of_a_green_report_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert _cli(["run", "--reference", *FAST, "--only", "AUTH-001", "--report-dir", str(tmp_path)], capsys)[0] == 0
+    code, text = _cli(["run", "--reference", "--last-failed", str(tmp_path / "conformance.json")], capsys)
+    assert code == 2
+    assert "nothing to re-check" in text
+
+
+def test_compare_changed_shows_only_what_differs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    assert _cli(["run", "--reference", *FAST, "--report-dir", str(good)], capsys)[0] == 0
+    argv = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST, "--report-dir", str(bad)]
+    assert _cli(argv, capsys)[0] == 1
+    _, everything = _cli(["compare", str(good / "conformance.json"), str(bad / "conformance.json")], capsys)
+    _, changed = _cli(["compare", str(good / "conformance.json"), str(bad / "conformance.json"), "--changed"], capsys)
+    rows = [line for line in changed.splitlines() if line.startswith("| `")]
+    assert "STREAM-FOLD-001" in [r.split("`")[1] for r in rows]
+    for row in rows:  # each row shown has two different outcomes
+        cells = [re.findall(r"passed|failed|warned|skipped|errored|—", cell) for cell in row.split("|")[3:5]]
+        assert cells[0] != cells[1], row
+    assert len([line for line in everything.splitlines() if line.startswith("| `")]) > 20
+    _, same = _cli(["compare", str(good / "conformance.json"), str(good / "conformance.json"), "--changed"], capsys)
+    assert "every check has the same outcome" in same
+
+
+def test_validate_stream_takes_either_spelling_of_submit_tool_outputs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    stream = tmp_path / "s.txt"
+    stream.write_text("event: done\ndata: [DONE]\n\n", encoding="utf-8")
+    for name in ("submitToolOutputsToRun", "submitToolOuputsToRun"):
+        code, text = _cli(["validate-stream", str(stream), "--operation", name], capsys)
+        assert code in (0, 1)
+        assert "--operation must be" not in text
+    code, text = _cli(["validate-stream", str(stream), "--operation", "submitToolOutput"], capsys)
+    assert code == 2
+    assert "submitToolOutputsToRun is accepted too" in text
+
+
+# ---------------------------------------------------------------- reproducing a failure
+STALE = "get-answers-a-stale-copy"
+KEY = "sk-users-day-canary-0123456789"
+
+
+@pytest.fixture
+def stale_server() -> Iterator[str]:
+    from assistants_conformance.lab.faults import FAULTS, FaultyApp
+    from assistants_conformance.reference import create_app, running_server
+
+    app = FaultyApp(create_app(api_key=KEY), FAULTS[STALE].make(KEY))
+    with running_server(api_key=KEY, app=app) as server:  # type: ignore[arg-type]
+        yield server.base_url
+
+
+def test_reproduce_says_whether_the_defect_is_still_there(
+    stale_server: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from assistants_conformance.reference import running_server
+
+    argv = ["run", "--base-url", stale_server, "--api-key", KEY, *FAST, "--report-dir", str(tmp_path)]
+    code, text = _cli(argv, capsys)
+    assert code == 1
+    assert f"reproduce {tmp_path / 'conformance.json'} ASST-CRUD-002" in text
+    assert _report(tmp_path)["resources"]["leaked"] == []  # everything it made is gone
+    report = str(tmp_path / "conformance.json")
+    code, text = _cli(["reproduce", report, "ASST-CRUD-002", "--api-key", KEY], capsys)
+    assert code == 1, text
+    assert "STILL FAILS: ASST-CRUD-002" in text
+    assert "GET http://127.0.0.1:" in text
+    assert "ID1=$(curl" in text
+    assert KEY not in text
+    with running_server(api_key=KEY) as clean:
+        code, text = _cli(
+            ["reproduce", report, "ASST-CRUD-002", "--api-key", KEY, "--base-url", clean.base_url], capsys
+        )
+    assert code == 0, text
+    assert "FIXED: ASST-CRUD-002 passes now" in text
+    code, text = _cli(["reproduce", report, "NOPE-001"], capsys)
+    assert code == 2
+    assert "these failed there: ASST-CRUD-002" in text
+
+
+CURL = '''#!/usr/bin/env python3
+"""A stand-in for curl (-sS -X METHOD URL -H 'Name: value' --data-raw BODY), for machines without it."""
+import sys, urllib.request, urllib.error
+args = sys.argv[1:]
+method, url, headers, body = "GET", None, {}, None
+while args:
+    a = args.pop(0)
+    if a == "-X": method = args.pop(0)
+    elif a == "-H": name, _, value = args.pop(0).partition(":"); headers[name.strip()] = value.strip()
+    elif a == "--data-raw": body = args.pop(0).encode()
+    elif a.startswith("-"): continue
+    else: url = a
+request = urllib.request.Request(url, data=body, method=method, headers=headers)
+try:
+    with urllib.request.urlopen(request) as answer: sys.stdout.write(answer.read().decode())
+except urllib.error.HTTPError as answer: sys.stdout.write(answer.read().decode())
+'''
+
+
+def test_a_reports_reproduction_is_a_self_contained_script(stale_server: str, tmp_path: Path) -> None:
+    """The run deleted what it made; the report's script makes it afresh, shows the defect, and
+    deletes what it made."""
+    import httpx
+
+    from assistants_conformance.reporting.render import reproduction
+
+    reports = tmp_path / "reports"
+    argv = ["run", "--base-url", stale_server, "--api-key", KEY, *FAST, "--only", "lifecycle", "--report-dir"]
+    assert main([*argv, str(reports)], stdout=io.StringIO()) == 1
+    report = _report(reports)
+    (check,) = [c for c in report["checks"] if c["id"] == "ASST-CRUD-002"]
+    script = reproduction(report["exchanges"], check["findings"][0]["exchange"])
+    assert script.count("curl -sS") >= 4  # create, read, modify, the read that shows it, delete
+    assert KEY not in script
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "curl").write_text(CURL, encoding="utf-8")
+    (shim / "curl").chmod(0o755)
+    headers = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}
+    before = len(httpx.get(f"{stale_server}/assistants?limit=100", headers=headers).json()["data"])
+    done = subprocess.run(
+        ["bash", "-c", script],
+        env={**os.environ, "ASSISTANTS_API_KEY": KEY, "PATH": f"{shim}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answers, text, decoder = [], done.stdout, json.JSONDecoder()
+    while text.strip():
+        answer, end = decoder.raw_decode(text.strip())
+        answers.append(answer)
+        text = text.strip()[end:]
+    modified = [a for a in answers if a.get("description") == "changed by the conformance suite"]
+    assert modified, answers  # the modify answered with the change ...
+    assert answers[-2].get("description") != "changed by the conformance suite"  # ... the read after it did not
+    assert answers[-1].get("deleted") is True
+    after = len(httpx.get(f"{stale_server}/assistants?limit=100", headers=headers).json()["data"])
+    assert after == before
