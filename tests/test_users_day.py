@@ -393,3 +393,43 @@ def test_a_reports_reproduction_is_a_self_contained_script(stale_server: str, tm
     assert answers[-1].get("deleted") is True
     after = len(httpx.get(f"{stale_server}/assistants?limit=100", headers=headers).json()["data"])
     assert after == before
+
+
+def test_a_shared_cause_from_a_hostile_body_is_inert_in_every_report() -> None:
+    """The cause names the keys of the server's error body: they are the target's words, escaped."""
+    from assistants_conformance.reporting import render_html, render_markdown
+    from assistants_conformance.reporting.annotations import workflow_commands
+
+    key = "<img src=x onerror=alert(1)>![t](http://evil.example/t.png)`|\n::error::forged"
+    body = json.dumps({key: "no"})
+    exchange = {
+        "method": "GET",
+        "url": "http://server.test/v1/assistants",
+        "request_headers": {},
+        "request_body": "",
+        "status": 401,
+        "response_headers": {},
+        "response_body": body,
+        "response_size": len(body),
+        "elapsed_ms": 1.0,
+        "error": None,
+    }
+    finding = {"message": "refused", "where": "", "spec": "", "severity": "error", "exchange": 0, "frame": None}
+    base = {"level": "MUST", "category": "auth", "requirement": "r", "outcome": "failed", "reason": "", "spec": "#/x"}
+    from tests.test_report_golden import FIXED
+
+    report = FIXED.to_dict()
+    report["exchanges"] = [exchange]
+    template = report["checks"][0]
+    report["checks"] = [{**template, **base, "id": name, "findings": [finding]} for name in ("AUTH-001", "AUTH-002")]
+    markdown = render_markdown(report)
+    assert "One fix, 2 checks" in markdown
+    assert "<img" not in markdown
+    assert "](http" not in markdown
+    assert "\n::error" not in markdown
+    html_text = render_html(report)
+    assert "One fix, 2 checks" in html_text
+    assert "<img src=x" not in html_text
+    lines = workflow_commands(report)
+    assert all("\n" not in line for line in lines)
+    assert sum(line.startswith("::error") for line in lines) == 1

@@ -371,7 +371,7 @@ def _check_lines(result: RunResult, out: TextIO, paint: Paint) -> None:
         if len(fresh) < 2:
             continue
         grouped.update(fresh)
-        print(f"  {paint('FIX     ', 'red', 'bold')} {cause.text}", file=out)
+        print(f"  {paint('FIX     ', 'red', 'bold')} {printable(cause.text)}", file=out)
         print(f"           fails {len(fresh)} checks: {', '.join(fresh)}", file=out)
     for check in result.checks:
         if check.outcome in (Outcome.FAILED, Outcome.ERRORED, Outcome.WARNED) and check.id not in grouped:

@@ -32,7 +32,7 @@ def _shape(exchange: dict[str, Any]) -> str | None:
     if isinstance(parsed, dict):
         if isinstance(parsed.get("error"), dict):
             return None
-        keys = ", ".join(sorted(parsed)[:4]) + (", …" if len(parsed) > 4 else "")
+        keys = ", ".join(key[:40] for key in sorted(parsed)[:4]) + (", …" if len(parsed) > 4 else "")
         return f"{{{keys}}}" if parsed else "{}"
     return f"a JSON {type(parsed).__name__}"
 

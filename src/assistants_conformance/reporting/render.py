@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from markupsafe import Markup
 
 from assistants_conformance.errors import UsageError
+from assistants_conformance.reporting.causes import shared_causes
 from assistants_conformance.results import REDACTED, REDACTED_HEADER, REDACTED_KEY
 
 Report = dict[str, Any]
@@ -327,6 +328,11 @@ def render_markdown(report: Report) -> str:
     ]
     failing = _failing(report)
     if failing:
+        for cause in shared_causes(report):
+            lines += [
+                f"**One fix, {len(cause.checks)} checks:** {_cell(cause.text)} ({', '.join(map(_code, cause.checks))})",
+                "",
+            ]
         lines += ["| check | level | outcome | first finding |", "|---|---|---|---|"]
         for check in failing:
             first = check["findings"][0]["message"] if check["findings"] else check["reason"]
@@ -420,4 +426,5 @@ def render_html(report: Report) -> str:
         statuses=statuses,
         exchanges=report["exchanges"],
         to_fix=to_fix(report),
+        causes=shared_causes(report),
     )
