@@ -467,9 +467,7 @@ def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = 
     print(f"reports: {report} (+ {', '.join(DEFAULT_NAMES.values())} beside it)", file=out)
     failed = [c.id for c in result.checks if c.outcome is Outcome.FAILED]
     if failed and result.scope != "observed":
-        print(
-            f"after a fix: assistants-conformance reproduce {report} {failed[0]}   (one check, in seconds; "
-            f"--last-failed {report} for all {len(failed)})",
-            file=out,
-        )
+        print(f"after a fix: assistants-conformance reproduce {report} {failed[0]}", file=out)
+        if len(failed) > 1:
+            print(f"  (all {len(failed)}: assistants-conformance run … --last-failed {report})", file=out)
     sys.stdout.flush()
