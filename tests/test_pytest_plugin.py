@@ -8,6 +8,13 @@ from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.reference import running_server
 
 
+def _against(pytester: pytest.Pytester, root: str, *extra: str) -> pytest.RunResult:
+    """The plugin against `root` with the test key, in a subprocess (as a user's session runs)."""
+    return pytester.runpytest_subprocess(
+        "--assistants-base-url", root, "--assistants-api-key", "sk-plugin-test", "-p", "no:cacheprovider", *extra
+    )
+
+
 def test_plugin_is_inert_without_a_target(pytester: pytest.Pytester) -> None:
     """Installing the package changes nothing in an unrelated suite."""
     pytester.makepyfile("def test_one():\n    assert True\n")
@@ -18,17 +25,7 @@ def test_plugin_is_inert_without_a_target(pytester: pytest.Pytester) -> None:
 def test_one_item_per_check_against_the_reference_server(pytester: pytest.Pytester) -> None:
     """Against the clean reference server: every check is an item; none fails."""
     with running_server(api_key="sk-plugin-test") as server:
-        result = pytester.runpytest_subprocess(
-            "--assistants-base-url",
-            server.root,
-            "--assistants-api-key",
-            "sk-plugin-test",
-            "--assistants-max-examples",
-            "0",
-            "-p",
-            "no:cacheprovider",
-            "-rs",
-        )
+        result = _against(pytester, server.root, "--assistants-max-examples", "0", "-rs")
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0
     assert outcomes["passed"] + outcomes.get("skipped", 0) == len(CATALOGUE) + 1  # + the verdict item
@@ -113,18 +110,7 @@ def test_k_limits_what_the_run_judges_and_the_reports_are_written(pytester: pyte
     suite's), and --conformance-report-dir writes the same reports `run` writes."""
     reports = pytester.path / "conformance-reports"
     with running_server(api_key="sk-plugin-test") as server:
-        result = pytester.runpytest_subprocess(
-            "--assistants-base-url",
-            server.root,
-            "--assistants-api-key",
-            "sk-plugin-test",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "AUTH",
-            "--conformance-report-dir",
-            str(reports),
-        )
+        result = _against(pytester, server.root, "-k", "AUTH", "--conformance-report-dir", str(reports))
     result.assert_outcomes(passed=2)
     import json
 
@@ -141,18 +127,7 @@ def test_a_failing_check_item_carries_its_reproduction(pytester: pytest.Pytester
 
     app = FaultyApp(create_app(api_key="sk-plugin-test"), FAULTS["get-answers-a-stale-copy"].make("sk-plugin-test"))
     with running_server(api_key="sk-plugin-test", app=app) as server:  # type: ignore[arg-type]
-        result = pytester.runpytest_subprocess(
-            "--assistants-base-url",
-            server.root,
-            "--assistants-api-key",
-            "sk-plugin-test",
-            "--assistants-max-examples",
-            "0",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "ASST-CRUD-002",
-        )
+        result = _against(pytester, server.root, "--assistants-max-examples", "0", "-k", "ASST-CRUD-002")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*reproduce (the key is read from $ASSISTANTS_API_KEY):*", "*ID1=$(curl -sS -X POST*"])
     assert "sk-plugin-test" not in result.stdout.str()

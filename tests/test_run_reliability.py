@@ -4,7 +4,6 @@ way, proxies and TLS as the user set them, and what the user hands the tool refu
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import signal
@@ -20,29 +19,13 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistants_conformance.cli import main
 from assistants_conformance.reference import create_app, running_server
 from assistants_conformance.results import Outcome
 from assistants_conformance.runner import Options, run
+from tests.command import cli
 from tests.hostile import read_request, serve
 
 KEY = "sk-canary-reliability-0123456789"
-
-
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str], env: dict[str, str] | None = None) -> tuple[int, str]:
-    old = {k: os.environ.get(k) for k in (env or {})}
-    os.environ.update(env or {})
-    try:
-        out = io.StringIO()
-        code = main(argv, stdout=out)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    captured = capsys.readouterr()
-    return code, out.getvalue() + captured.out + captured.err
 
 
 # ----------------------------------------------------------------------------- deadlines over the whole exchange
@@ -70,7 +53,7 @@ def test_a_head_that_never_ends_is_cut_at_the_timeout(
 ) -> None:
     with serve(handler) as url:
         began = time.monotonic()
-        code, text = _cli(
+        code, text = cli(
             ["run", "--base-url", url, "--api-key", KEY, "--timeout", "2", "--report-dir", str(tmp_path)], capsys
         )
         elapsed = time.monotonic() - began
@@ -212,9 +195,7 @@ def test_drawing_cases_notices_ctrl_c_within_a_second(tmp_path: Path) -> None:
 def test_a_key_or_header_that_cannot_be_sent_is_refused_unseen(
     env: dict[str, str], argv: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _cli(
-        ["run", "--base-url", "http://127.0.0.1:9", *argv, "--report-dir", str(tmp_path)], capsys, env=env
-    )
+    code, text = cli(["run", "--base-url", "http://127.0.0.1:9", *argv, "--report-dir", str(tmp_path)], capsys, env=env)
     assert code == 2, text
     assert says in text
     assert "canary" not in text  # the value is never printed
@@ -237,7 +218,7 @@ def test_a_key_a_target_echoes_never_reaches_a_report_even_cut(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with serve(echoes_the_key) as url:
-        _cli(["run", "--base-url", url, "--api-key", KEY, "--max-examples", "0", "--report-dir", str(tmp_path)], capsys)
+        cli(["run", "--base-url", url, "--api-key", KEY, "--max-examples", "0", "--report-dir", str(tmp_path)], capsys)
     for path in tmp_path.iterdir():
         text = path.read_text(encoding="utf-8")
         for piece in (KEY, KEY[:20], KEY[-20:]):
@@ -287,7 +268,7 @@ def test_the_environment_s_proxy_is_used_and_named_for_a_target(
 ) -> None:
     url, forwarding = proxy
     with running_server(api_key=KEY) as server:
-        code, text = _cli(
+        code, text = cli(
             [
                 "run",
                 "--base-url",
@@ -314,11 +295,11 @@ def test_no_proxy_and_the_bundled_server_never_go_through_a_proxy(
 ) -> None:
     url, forwarding = proxy
     env = {"HTTP_PROXY": url, "HTTPS_PROXY": url, "ALL_PROXY": url, "NO_PROXY": ""}
-    code, text = _cli(["run", "--reference", "--max-examples", "0", "--report-dir", str(tmp_path)], capsys, env=env)
+    code, text = cli(["run", "--reference", "--max-examples", "0", "--report-dir", str(tmp_path)], capsys, env=env)
     assert code == 0, text
     with running_server(api_key=KEY) as server:
         argv = ["run", "--base-url", server.base_url, "--api-key", KEY, "--no-proxy", "--only", "AUTH-001"]
-        code, text = _cli([*argv, "--report-dir", str(tmp_path)], capsys, env=env)
+        code, text = cli([*argv, "--report-dir", str(tmp_path)], capsys, env=env)
     assert code == 0, text
     assert forwarding.seen == []
     assert "through the proxy" not in text
@@ -335,7 +316,7 @@ def test_no_proxy_and_the_bundled_server_never_go_through_a_proxy(
 def test_a_malformed_proxy_is_a_usage_error_naming_its_variable(
     value: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, text = _cli(
+    code, text = cli(
         ["run", "--base-url", "http://example.test/v1", "--report-dir", str(tmp_path)],
         capsys,
         env={"ALL_PROXY": value, "NO_PROXY": ""},
@@ -345,7 +326,7 @@ def test_a_malformed_proxy_is_a_usage_error_naming_its_variable(
 
 
 def test_an_unreachable_proxy_is_named_in_the_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, text = _cli(
+    code, text = cli(
         ["run", "--base-url", "http://example.test/v1", "--api-key", KEY, "--report-dir", str(tmp_path)],
         capsys,
         env={"HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""},
@@ -356,7 +337,7 @@ def test_an_unreachable_proxy_is_named_in_the_error(tmp_path: Path, capsys: pyte
 
 def test_a_socks_proxy_is_honoured(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """socks5:// needs no extra install: it is tried (here, unreachable, and said so), never exit 4."""
-    code, text = _cli(
+    code, text = cli(
         ["run", "--base-url", "http://example.test/v1", "--api-key", KEY, "--report-dir", str(tmp_path)],
         capsys,
         env={"ALL_PROXY": "socks5://127.0.0.1:9", "NO_PROXY": ""},
@@ -398,13 +379,13 @@ def test_a_self_signed_target_needs_ca_cert_or_insecure(
 ) -> None:
     url, cert = tls_server
     base = ["run", "--base-url", url, "--api-key", KEY, "--only", "AUTH-001", "--report-dir", str(tmp_path)]
-    code, text = _cli(base, capsys)
+    code, text = cli(base, capsys)
     assert code == 3
     assert "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text
-    code, text = _cli([*base, "--ca-cert", str(cert)], capsys)
+    code, text = cli([*base, "--ca-cert", str(cert)], capsys)
     assert code == 0, text
     assert f"TLS certificates are verified against {cert}" in text
-    code, text = _cli([*base, "--insecure"], capsys)
+    code, text = cli([*base, "--insecure"], capsys)
     assert code == 0, text
     assert "NOT verified (--insecure)" in text
     report = json.loads((tmp_path / "conformance.json").read_text())

@@ -22,24 +22,9 @@ from assistants_conformance.checks import CATALOGUE
 from assistants_conformance.checks.selection import resolve
 from assistants_conformance.cli import main
 from assistants_conformance.terminal import Paint, clip
+from tests.command import cli
 
 FAST = ["--max-examples", "0"]
-
-
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str], **env: str) -> tuple[int, str]:
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        out = io.StringIO()
-        code = main(argv, stdout=out)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    captured = capsys.readouterr()
-    return code, out.getvalue() + captured.out + captured.err
 
 
 def _report(folder: Path) -> dict:
@@ -64,14 +49,14 @@ def test_only_and_skip_take_ids_globs_and_categories(words: str, expected: set[s
 def test_a_word_that_names_no_check_is_a_usage_error_listing_what_is_understood(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    code, text = _cli(["run", "--reference", "--only", "STREEM-*", "--report-dir", str(tmp_path)], capsys)
+    code, text = cli(["run", "--reference", "--only", "STREEM-*", "--report-dir", str(tmp_path)], capsys)
     assert code == 2
     assert "'STREEM-*' names no check" in text
     assert "pagination" in text
 
 
 def test_only_a_glob_judges_those_checks_alone(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _ = _cli(["run", "--reference", *FAST, "--only", "STREAM-*", "--report-dir", str(tmp_path)], capsys)
+    code, _ = cli(["run", "--reference", *FAST, "--only", "STREAM-*", "--report-dir", str(tmp_path)], capsys)
     assert code == 0
     judged = {c["id"] for c in _report(tmp_path)["checks"]}
     assert judged
@@ -81,7 +66,7 @@ def test_only_a_glob_judges_those_checks_alone(capsys: pytest.CaptureFixture[str
 
 # ---------------------------------------------------------------- the terminal
 def test_quiet_prints_the_verdict_line_alone(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, text = _cli(["run", "--reference", *FAST, "--quiet", "--report-dir", str(tmp_path)], capsys)
+    code, text = cli(["run", "--reference", *FAST, "--quiet", "--report-dir", str(tmp_path)], capsys)
     assert code == 0
     assert text.splitlines() == ["CONFORMANT: every selected MUST check passed on evidence"]
 
@@ -90,14 +75,14 @@ def test_a_failing_run_in_one_command_shows_the_fault_and_its_check(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     argv = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST, "--report-dir", str(tmp_path)]
-    code, text = _cli(argv, capsys)
+    code, text = cli(argv, capsys)
     assert code == 1, text
     assert "broken on purpose: --fault deltas-do-not-add-up" in text
     assert "FAILED   STREAM-FOLD-001" in text
-    code, text = _cli(["run", "--base-url", "http://127.0.0.1:9/v1", "--fault", "deltas-do-not-add-up"], capsys)
+    code, text = cli(["run", "--base-url", "http://127.0.0.1:9/v1", "--fault", "deltas-do-not-add-up"], capsys)
     assert code == 2
     assert "--fault needs --reference" in text
-    code, text = _cli(["run", "--reference", "--fault", "no-such-fault"], capsys)
+    code, text = cli(["run", "--reference", "--fault", "no-such-fault"], capsys)
     assert code == 2
     assert "serve --list-faults" in text
 
@@ -105,7 +90,7 @@ def test_a_failing_run_in_one_command_shows_the_fault_and_its_check(
 def test_checks_that_share_one_cause_read_as_one_fix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Errors shaped {detail: …} fail the schema check and every probe of a refusal: one FIX line."""
     argv = ["run", "--reference", "--fault", "errors-as-detail", *FAST, "--report-dir", str(tmp_path)]
-    code, text = _cli(argv, capsys)
+    code, text = cli(argv, capsys)
     assert code == 1
     fix = [line for line in text.splitlines() if line.lstrip().startswith("FIX")]
     assert len(fix) == 1, text
@@ -130,17 +115,17 @@ def test_colour_on_a_terminal_or_when_forced_never_in_a_pipe_or_with_no_color(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     argv = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST, "--report-dir", str(tmp_path)]
-    _, piped = _cli(argv, capsys)
+    _, piped = cli(argv, capsys)
     assert "\x1b[" not in piped
-    _, forced = _cli(argv, capsys, FORCE_COLOR="1")
+    _, forced = cli(argv, capsys, FORCE_COLOR="1")
     assert "\x1b[31;1mNON-CONFORMANT\x1b[0m" in forced
-    _, refused = _cli(argv, capsys, FORCE_COLOR="1", NO_COLOR="1")
+    _, refused = cli(argv, capsys, FORCE_COLOR="1", NO_COLOR="1")
     assert "\x1b[" not in refused
     assert Paint(False)("x", "red") == "x"
 
 
 def test_one_request_count_from_the_status_to_the_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, text = _cli(["run", "--reference", *FAST, "--report-dir", str(tmp_path)], capsys)
+    code, text = cli(["run", "--reference", *FAST, "--report-dir", str(tmp_path)], capsys)
     assert code == 0
     said = int(text.split(" requests in ")[0].rsplit(" ", 1)[1])
     assert said == _report(tmp_path)["coverage"]["requests"]
@@ -203,7 +188,7 @@ def test_wait_for_checks_a_server_that_starts_late(
 ) -> None:
     began = time.monotonic()
     argv = ["run", "--base-url", late_server, "--api-key", "sk-reference-local", "--wait-for", "30"]
-    code, text = _cli([*argv, *FAST, "--only", "auth", "--report-dir", str(tmp_path)], capsys)
+    code, text = cli([*argv, *FAST, "--only", "auth", "--report-dir", str(tmp_path)], capsys)
     assert code == 0, text
     assert time.monotonic() - began >= 4.5
     assert "waiting up to 30 s" in text
@@ -211,7 +196,7 @@ def test_wait_for_checks_a_server_that_starts_late(
 
 def test_wait_for_gives_up_saying_how_long_it_waited(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     argv = ["run", "--base-url", f"http://127.0.0.1:{_free_port()}/v1", "--api-key", "k", "--wait-for", "1.5"]
-    code, text = _cli([*argv, "--report-dir", str(tmp_path)], capsys)
+    code, text = cli([*argv, "--report-dir", str(tmp_path)], capsys)
     assert code == 3
     assert "no answer after waiting 2 s (--wait-for 1.5)" in text or "no answer after waiting 1 s" in text
 
@@ -220,12 +205,12 @@ def test_under_github_actions_each_finding_group_is_an_annotation(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     argv = ["run", "--reference", "--fault", "errors-as-detail", *FAST, "--quiet", "--report-dir", str(tmp_path)]
-    code, text = _cli(argv, capsys, GITHUB_ACTIONS="true")
+    code, text = cli(argv, capsys, GITHUB_ACTIONS="true")
     assert code == 1
     errors = [line for line in text.splitlines() if line.startswith("::error ")]
     assert len(errors) == 1, text  # the seven checks share one cause
     assert "title=conformance%3A 7 checks%2C one cause::" in errors[0]
-    _, clean = _cli(
+    _, clean = cli(
         ["run", "--reference", *FAST, "--quiet", "--report-dir", str(tmp_path)], capsys, GITHUB_ACTIONS="true"
     )
     assert "::error" not in clean
@@ -238,15 +223,15 @@ def test_last_failed_judges_fewer_checks_and_keeps_the_failure(
 ) -> None:
     first, again = tmp_path / "first", tmp_path / "again"
     base = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST]
-    assert _cli([*base, "--report-dir", str(first)], capsys)[0] == 1
-    code, text = _cli([*base, "--last-failed", str(first / "conformance.json"), "--report-dir", str(again)], capsys)
+    assert cli([*base, "--report-dir", str(first)], capsys)[0] == 1
+    code, text = cli([*base, "--last-failed", str(first / "conformance.json"), "--report-dir", str(again)], capsys)
     assert code == 1, text
     before, after = _report(first), _report(again)
     assert len(after["checks"]) < len(before["checks"])
     assert {c["id"] for c in after["checks"]} == {c["id"] for c in before["checks"] if c["outcome"] == "failed"}
     assert all(c["outcome"] == "failed" for c in after["checks"])
     # on the fixed server, what failed now passes
-    code, _ = _cli(
+    code, _ = cli(
         ["run", "--reference", *FAST, "--last-failed", str(first / "conformance.json"), "--report-dir", str(again)],
         capsys,
     )
@@ -254,26 +239,26 @@ def test_last_failed_judges_fewer_checks_and_keeps_the_failure(
 
 
 def test_last_failed_of_a_green_report_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert _cli(["run", "--reference", *FAST, "--only", "AUTH-001", "--report-dir", str(tmp_path)], capsys)[0] == 0
-    code, text = _cli(["run", "--reference", "--last-failed", str(tmp_path / "conformance.json")], capsys)
+    assert cli(["run", "--reference", *FAST, "--only", "AUTH-001", "--report-dir", str(tmp_path)], capsys)[0] == 0
+    code, text = cli(["run", "--reference", "--last-failed", str(tmp_path / "conformance.json")], capsys)
     assert code == 2
     assert "nothing to re-check" in text
 
 
 def test_compare_changed_shows_only_what_differs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     good, bad = tmp_path / "good", tmp_path / "bad"
-    assert _cli(["run", "--reference", *FAST, "--report-dir", str(good)], capsys)[0] == 0
+    assert cli(["run", "--reference", *FAST, "--report-dir", str(good)], capsys)[0] == 0
     argv = ["run", "--reference", "--fault", "deltas-do-not-add-up", *FAST, "--report-dir", str(bad)]
-    assert _cli(argv, capsys)[0] == 1
-    _, everything = _cli(["compare", str(good / "conformance.json"), str(bad / "conformance.json")], capsys)
-    _, changed = _cli(["compare", str(good / "conformance.json"), str(bad / "conformance.json"), "--changed"], capsys)
+    assert cli(argv, capsys)[0] == 1
+    _, everything = cli(["compare", str(good / "conformance.json"), str(bad / "conformance.json")], capsys)
+    _, changed = cli(["compare", str(good / "conformance.json"), str(bad / "conformance.json"), "--changed"], capsys)
     rows = [line for line in changed.splitlines() if line.startswith("| `")]
     assert "STREAM-FOLD-001" in [r.split("`")[1] for r in rows]
     for row in rows:  # each row shown has two different outcomes
         cells = [re.findall(r"passed|failed|warned|skipped|errored|—", cell) for cell in row.split("|")[3:5]]
         assert cells[0] != cells[1], row
     assert len([line for line in everything.splitlines() if line.startswith("| `")]) > 20
-    _, same = _cli(["compare", str(good / "conformance.json"), str(good / "conformance.json"), "--changed"], capsys)
+    _, same = cli(["compare", str(good / "conformance.json"), str(good / "conformance.json"), "--changed"], capsys)
     assert "every check has the same outcome" in same
 
 
@@ -283,10 +268,10 @@ def test_validate_stream_takes_either_spelling_of_submit_tool_outputs(
     stream = tmp_path / "s.txt"
     stream.write_text("event: done\ndata: [DONE]\n\n", encoding="utf-8")
     for name in ("submitToolOutputsToRun", "submitToolOuputsToRun"):
-        code, text = _cli(["validate-stream", str(stream), "--operation", name], capsys)
+        code, text = cli(["validate-stream", str(stream), "--operation", name], capsys)
         assert code in (0, 1)
         assert "--operation must be" not in text
-    code, text = _cli(["validate-stream", str(stream), "--operation", "submitToolOutput"], capsys)
+    code, text = cli(["validate-stream", str(stream), "--operation", "submitToolOutput"], capsys)
     assert code == 2
     assert "submitToolOutputsToRun is accepted too" in text
 
@@ -312,24 +297,22 @@ def test_reproduce_says_whether_the_defect_is_still_there(
     from assistants_conformance.reference import running_server
 
     argv = ["run", "--base-url", stale_server, "--api-key", KEY, *FAST, "--report-dir", str(tmp_path)]
-    code, text = _cli(argv, capsys)
+    code, text = cli(argv, capsys)
     assert code == 1
     assert f"reproduce {tmp_path / 'conformance.json'} ASST-CRUD-002" in text
     assert _report(tmp_path)["resources"]["leaked"] == []  # everything it made is gone
     report = str(tmp_path / "conformance.json")
-    code, text = _cli(["reproduce", report, "ASST-CRUD-002", "--api-key", KEY], capsys)
+    code, text = cli(["reproduce", report, "ASST-CRUD-002", "--api-key", KEY], capsys)
     assert code == 1, text
     assert "STILL FAILS: ASST-CRUD-002" in text
     assert "GET http://127.0.0.1:" in text
     assert "ID1=$(curl" in text
     assert KEY not in text
     with running_server(api_key=KEY) as clean:
-        code, text = _cli(
-            ["reproduce", report, "ASST-CRUD-002", "--api-key", KEY, "--base-url", clean.base_url], capsys
-        )
+        code, text = cli(["reproduce", report, "ASST-CRUD-002", "--api-key", KEY, "--base-url", clean.base_url], capsys)
     assert code == 0, text
     assert "FIXED: ASST-CRUD-002 passes now" in text
-    code, text = _cli(["reproduce", report, "NOPE-001"], capsys)
+    code, text = cli(["reproduce", report, "NOPE-001"], capsys)
     assert code == 2
     assert "these failed there: ASST-CRUD-002" in text
 
