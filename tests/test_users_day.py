@@ -416,3 +416,16 @@ def test_a_shared_cause_from_a_hostile_body_is_inert_in_every_report() -> None:
     lines = workflow_commands(report)
     assert all("\n" not in line for line in lines)
     assert sum(line.startswith("::error") for line in lines) == 1
+
+
+def test_a_baseline_may_spell_submit_tool_outputs_correctly(tmp_path: Path) -> None:
+    from assistants_conformance.baseline import load_baseline
+
+    path = tmp_path / "accepted.yaml"
+    path.write_text(
+        "accepted:\n  - check: RESP-SCHEMA-001\n    operations: [submitToolOutputsToRun, getRun]\n"
+        "    where: /usage\n    kind: x\n    reason: known\n",
+        encoding="utf-8",
+    )
+    (entry,) = load_baseline(path)
+    assert entry.operations == ("submitToolOuputsToRun", "getRun")

@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from assistants_conformance import config_files
+from assistants_conformance.contract.document import operation_id
 from assistants_conformance.errors import UsageError
 from assistants_conformance.results import CheckResult, Finding, Outcome, RunResult
 
@@ -108,6 +109,7 @@ def _entry(path: Path, item: Any) -> Entry:
     operations = item.get("operations", [])
     if not isinstance(operations, list) or not all(isinstance(op, str) for op in operations):
         raise UsageError(f"--baseline {path}: operations of {name} must be a list of operationIds")
+    operations = [operation_id(op) for op in operations]  # submitToolOutputsToRun, spelt right, too
     for key in ("where", "kind"):
         if not isinstance(item.get(key, ""), str):
             raise UsageError(f"--baseline {path}: {key} of {name} must be text")

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
+from assistants_conformance.contract.document import operation_id
 from assistants_conformance.errors import UsageError
 from assistants_conformance.terminal import printable
 from assistants_conformance.validate import Severity, Violation, validate_stream_chunks
@@ -55,13 +56,8 @@ def _print_violations(
         print(f"{indent}… and {sum(counts.values())} more: {more}", file=out)
 
 
-# The vendor's document names the operation `submitToolOuputsToRun` (sic), and the contract keeps
-# its operationId; the correct spelling is accepted as the same operation.
-SPELLINGS = {"submitToolOutputsToRun": "submitToolOuputsToRun"}
-
-
 def run_validate_stream(path: str, operation: str | None, out: TextIO) -> int:
-    operation = SPELLINGS.get(operation, operation) if operation is not None else None
+    operation = operation_id(operation) if operation is not None else None
     if operation is not None and operation not in STREAM_OPERATIONS:
         raise UsageError(
             f"--operation must be one of {', '.join(STREAM_OPERATIONS)} (submitToolOutputsToRun is accepted too)"

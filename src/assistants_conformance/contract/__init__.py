@@ -9,6 +9,7 @@ from assistants_conformance.contract.document import (
     SPEC_FILENAME,
     Operation,
     load_document,
+    operation_id,
     operations,
     spec_path,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Operation",
     "get_contract",
     "load_document",
+    "operation_id",
     "operations",
     "spec_path",
 ]

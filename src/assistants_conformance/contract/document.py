@@ -130,3 +130,13 @@ def resolve_pointer(doc: dict[str, Any], ref: str) -> Any:
         except (KeyError, TypeError) as exc:
             raise SpecError(f"unresolvable reference {ref!r}") from exc
     return node
+
+
+# The vendor's document spells one operationId `submitToolOuputsToRun` (sic), and the contract
+# keeps it, so that reports name operations as the vendor's tools do; a user may write either.
+SPELLINGS = {"submitToolOutputsToRun": "submitToolOuputsToRun"}
+
+
+def operation_id(name: str) -> str:
+    """The contract's operationId for `name`, given as the contract or as spelt correctly."""
+    return SPELLINGS.get(name, name)
