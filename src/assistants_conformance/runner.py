@@ -34,7 +34,7 @@ from assistants_conformance.results import RunResult
 from assistants_conformance.scenarios import SCENARIOS, Scenario
 from assistants_conformance.stopping import Stop
 from assistants_conformance.target import BaseURL, BudgetExhausted, Response, Target
-from assistants_conformance.terminal import printable
+from assistants_conformance.terminal import clip, printable
 
 DEFAULT_MODEL = "gpt-4o-mini"
 
@@ -272,13 +272,15 @@ def _run_scenario(ctx: Context, scenario: Scenario, options: Options, wanted: se
     finally:
         # Every selected check a finding was made for here, not only the scenario's own.
         failing = [check for check in ctx.failed_in(scenario.name) if check in wanted]
+        if note == "ok" and target.used == used:
+            note = "sent nothing" + (" (--max-examples 0)" if scenario.name == "properties" else "")
         if failing and note == "ok":
             note = f"failed: {listed(failing, 4)}"
         elif failing:
             note += f"; failed: {listed(failing, 4)}"
         if options.progress is not None:
             options.progress.line(
-                f"  {scenario.name:<18} {printable(note[:90]):<12} {target.used - used:>5} requests "
+                f"  {scenario.name:<18} {clip(printable(note), 90):<12} {target.used - used:>5} requests "
                 f"{time.monotonic() - began:6.1f} s"
             )
     return None
