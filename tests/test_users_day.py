@@ -429,3 +429,27 @@ def test_a_baseline_may_spell_submit_tool_outputs_correctly(tmp_path: Path) -> N
     )
     (entry,) = load_baseline(path)
     assert entry.operations == ("submitToolOuputsToRun", "getRun")
+
+
+def test_each_finding_group_of_a_check_is_its_own_annotation() -> None:
+    from assistants_conformance.reporting.annotations import workflow_commands
+    from tests.test_report_golden import FIXED
+
+    report = FIXED.to_dict()
+    template = report["checks"][0]
+    findings = [
+        {"message": f"page {n} overlaps", "where": "", "spec": "", "severity": "error", "count": n, "frame": None}
+        for n in (1, 3)
+    ]
+    report["checks"] = [{**template, "id": "PAGE-001", "outcome": "failed", "findings": findings}]
+    lines = workflow_commands(report)
+    title = f"PAGE-001 ({template['level']}%2C {template['category']})"
+    assert lines == [
+        f"::error title={title}::page 1 overlaps",
+        f"::error title={title}::page 3 overlaps (seen 3 times)",
+    ]
+    many = [{**findings[0], "message": f"finding {n}"} for n in range(80)]
+    report["checks"][0]["findings"] = many
+    lines = workflow_commands(report)
+    assert len(lines) == 51
+    assert lines[-1] == "::notice::30 more finding group(s): see the reports"

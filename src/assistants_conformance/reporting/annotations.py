@@ -19,8 +19,9 @@ def _property(text: str) -> str:
 
 
 def workflow_commands(report: dict[str, Any], *, limit: int = 50) -> list[str]:
-    """One `::error`/`::warning` line per shared cause and per other failing check (GitHub shows
-    ten of each kind per step; the rest are counted in one notice)."""
+    """One `::error`/`::warning` line per shared cause and per finding group of every other
+    failing check (GitHub shows ten of each kind per step, so the widest come first: causes, then
+    checks in the report's order; past `limit`, one notice counts the rest)."""
     lines: list[str] = []
     grouped: set[str] = set()
     for cause in shared_causes(report):
@@ -35,10 +36,14 @@ def workflow_commands(report: dict[str, Any], *, limit: int = 50) -> list[str]:
         findings = [f for f in check["findings"] if not f.get("accepted")]
         if check["findings"] and not findings:
             continue  # every finding accepted by the baseline: not a problem of this run
-        kind = "warning" if check["outcome"] == "warned" else "error"
-        message = findings[0]["message"] if findings else check.get("reason", "")
         title = _property(f"{check['id']} ({check['level']}, {check['category']})")
-        lines.append(f"::{kind} title={title}::{_data(message[:2000])}")
+        if not findings:  # errored: the tool could not judge it, and says why
+            lines.append(f"::error title={title}::{_data(check.get('reason', '')[:2000])}")
+        for finding in findings:
+            kind = "warning" if finding.get("severity") == "warning" or check["outcome"] == "warned" else "error"
+            count = finding.get("count", 1)
+            message = finding["message"] + (f" (seen {count} times)" if count > 1 else "")
+            lines.append(f"::{kind} title={title}::{_data(message[:2000])}")
     if len(lines) > limit:
         lines = [*lines[:limit], f"::notice::{len(lines) - limit} more finding group(s): see the reports"]
     return lines
