@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from assistants_conformance.errors import UsageError
+from assistants_conformance.errors import TargetUnreachable, UsageError
 from assistants_conformance.terminal import clip, printable
 
 if TYPE_CHECKING:
@@ -27,7 +27,10 @@ EXCERPT = 600  # characters of the answer's body shown on the terminal
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("report", type=Path, help="a conformance.json written by `run`")
     parser.add_argument("check", help="the ID of a check that failed there, e.g. STREAM-FOLD-001")
-    parser.add_argument("--base-url", help="the server to ask (default: the report's target)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--base-url", help="the server to ask (default: the report's target)")
+    where.add_argument("--reference", action="store_true", help="ask a bundled reference server started for it")
+    parser.add_argument("--fault", metavar="NAME", help="with --reference: serve that named defect")
     parser.add_argument("--api-key", help="the key (default: $ASSISTANTS_API_KEY, then $OPENAI_API_KEY)")
     parser.add_argument("--header", action="append", default=[], metavar="'Name: value'", help="as for `run`")
     parser.add_argument("--auth-header", metavar="NAME", help="as for `run`")
@@ -35,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_reproduce(args: argparse.Namespace, out: TextIO) -> int:
-    from assistants_conformance.commands.run import _auth_header, _headers, _key
+    from assistants_conformance.commands.run import _auth_header, _fault, _headers, _key, _reference
     from assistants_conformance.reporting import load_report
     from assistants_conformance.runner import Options, run
     from assistants_conformance.stopping import Stop
@@ -51,6 +54,7 @@ def run_reproduce(args: argparse.Namespace, out: TextIO) -> int:
             f"{path} judged no check {args.check!r}"
             + (f"; these failed there: {', '.join(failed)}" if failed else "; no check failed there")
         )
+    fault = _fault(args)
     try:
         base_url = BaseURL.parse(args.base_url or report["target"])
     except ValueError as exc:
@@ -67,9 +71,15 @@ def run_reproduce(args: argparse.Namespace, out: TextIO) -> int:
         timeout=args.timeout,
     )
     print(f"{wanted} in {path}: {before['outcome']}" + _first(before), file=out)
-    print(f"judging it again against {base_url} …", file=out, flush=True)
-    with Stop() as stop:
-        result = run(dataclasses.replace(options, stop=stop))
+    try:
+        with Stop() as stop, _reference(options, args.reference, fault) as asked:
+            broken = f" (the bundled server, broken on purpose: --fault {fault})" if fault else ""
+            print(f"judging it again against {asked.base_url}{broken} …", file=out, flush=True)
+            result = run(dataclasses.replace(asked, stop=stop))
+    except TargetUnreachable as exc:
+        if args.base_url or args.reference:
+            raise
+        raise type(exc)(f"{exc} (that is the report's target; --base-url asks another server)") from None
     return _said(result, wanted, out)
 
 

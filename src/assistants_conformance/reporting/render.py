@@ -118,56 +118,64 @@ _PICK = (
     r'ids=list(dict.fromkeys(re.findall(q+"id"+q+r"\s*:\s*"+q+"([^"+q+"]+)"+q,sys.stdin.read())));'
     "print(ids[{k}])'"
 )
+_OWNERS = ("assistant", "thread")  # deleting these deletes everything a replay makes under them
+
+
+def _made(exchange: dict[str, Any]) -> list[str]:
+    """The ids an answer gives as `"id"`, in order, but those its request named."""
+    return [i for i in dict.fromkeys(_IDS.findall(exchange["response_body"])) if i not in exchange["url"]]
+
+
+def _owner_kind(exchange: dict[str, Any], made: str) -> str | None:
+    found = re.search(rf'"id"\s*:\s*"{re.escape(made)}"\s*,\s*"object"\s*:\s*"([a-z.]+)"', exchange["response_body"])
+    return found.group(1) if found and found.group(1) in _OWNERS else None
 
 
 def reproduction(exchanges: list[dict[str, Any]], index: int) -> str:
-    """The request as a self-contained script: the creates it needs first (the run deleted what
-    they made), each new id caught in a variable, then the request itself with those ids."""
+    """The request as a self-contained script: what it needs first (the run deleted what that
+    made), each new id caught in a variable from its one answer, then the request itself with
+    those ids, then deletes of the assistants and threads the script made."""
     exchange = exchanges[index]
     steps = [exchanges[j] for j in exchange.get("needs", ()) if j < index]
-    if not steps:
+    if not steps and not any(_owner_kind(exchange, i) for i in _made(exchange)):
         return curl(exchange)
     names: dict[str, str] = {}
-    lines = ["# what the request needs, made afresh (the run deleted its own), then the request"]
-    for step in steps:
-        made = list(dict.fromkeys(_IDS.findall(step["response_body"])))
+    owners: list[tuple[str, str, dict[str, Any]]] = []  # (kind, id, the exchange that made it)
+    lines = ["# what the request needs, made afresh (the run deleted its own), then the request"] if steps else []
+    for step in [*steps, exchange]:
         later = " ".join(e["url"] + e["request_body"] for e in [*steps, exchange] if e is not step)
-        used = [(k, old) for k, old in enumerate(made) if old not in step["url"] and old in later and old not in names]
+        every = list(dict.fromkeys(_IDS.findall(step["response_body"])))  # as the picker counts them
+        caught = [
+            (every.index(old), old)
+            for old in _made(step)
+            if old not in names and (old in later or _owner_kind(step, old) is not None)
+        ]
         command = curl(step, names)
-        if not used:
+        if not caught:
             lines.append(command)
             continue
-        for k, old in used:
+        lines.append(f"ANSWER=$({command})")
+        if step is exchange:
+            lines.append("printf '%s\\n' \"$ANSWER\"")
+        for k, old in caught:
             names[old] = f"ID{len(names) + 1}"
-            lines.append(f"{names[old]}=$({command} | {_PICK.format(k=k)})   # the run's {old}")
-    lines.append(curl(exchange, names))
-    cleanup = _deletions(steps, names, exchange)
-    if cleanup:
-        lines += ["# clean up what this made", *cleanup]
+            lines.append(f"{names[old]}=$(printf '%s' \"$ANSWER\" | {_PICK.format(k=k)})   # the run's {old}")
+            kind = _owner_kind(step, old)
+            if kind is not None:
+                owners.append((kind, old, step))
+    deletes = []
+    for kind, old, step in reversed(owners):
+        at = re.search(r"/(assistants|threads)(/|$|\?)", step["url"])
+        if at is None:
+            continue
+        gone = {**exchange, "method": "DELETE", "url": f"{step['url'][: at.start()]}/{kind}s/{old}", "request_body": ""}
+        gone["request_headers"] = {
+            k: v for k, v in exchange["request_headers"].items() if k.lower() not in ("content-type", "accept")
+        }
+        deletes.append(curl(gone, names) + " > /dev/null")
+    if deletes:
+        lines += ["# clean up what this made", *deletes]
     return "\n".join(lines)
-
-
-def _deletions(steps: list[dict[str, Any]], names: dict[str, str], exchange: dict[str, Any]) -> list[str]:
-    """A delete for each assistant and thread the replay made (a thread's delete takes its
-    messages and runs with it), newest first, with the same key as the request."""
-    lines = []
-    for step in steps:
-        for old, name in names.items():
-            kind = re.search(
-                rf'"id"\s*:\s*"{re.escape(old)}"\s*,\s*"object"\s*:\s*"(assistant|thread)"', step["response_body"]
-            )
-            at = re.search(r"/(assistants|threads)(/|$|\?)", step["url"])
-            if kind is None or at is None:
-                continue
-            root = step["url"][: at.start()]
-            gone = {**exchange, "method": "DELETE", "url": f"{root}/{kind.group(1)}s/{old}", "request_body": ""}
-            gone["request_headers"] = {
-                k: v for k, v in exchange["request_headers"].items() if k.lower() != "content-type"
-            }
-            command = curl(gone, {old: name})
-            if command not in lines:
-                lines.append(command)
-    return lines[::-1]
 
 
 def curl(exchange: dict[str, Any], names: dict[str, str] | None = None) -> str:
