@@ -129,5 +129,7 @@ def test_a_failing_check_item_carries_its_reproduction(pytester: pytest.Pytester
     with running_server(api_key="sk-plugin-test", app=app) as server:  # type: ignore[arg-type]
         result = _against(pytester, server.root, "--assistants-max-examples", "0", "-k", "ASST-CRUD-002")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*reproduce (the key is read from $ASSISTANTS_API_KEY):*", "*ANSWER=$(curl -sS -X POST*"])
+    result.stdout.fnmatch_lines(
+        ["*reproduce (the key is read from $ASSISTANTS_API_KEY):*", "*ANSWER=$(curl -sS -X POST*"]
+    )
     assert "sk-plugin-test" not in result.stdout.str()
