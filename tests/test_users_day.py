@@ -454,3 +454,38 @@ def test_each_finding_group_of_a_check_is_its_own_annotation() -> None:
     lines = workflow_commands(report)
     assert len(lines) == 51
     assert lines[-1] == "::notice::30 more finding group(s): see the reports"
+
+
+def test_a_report_keeps_what_a_failing_exchange_needs_oldest_first() -> None:
+    """The create of each object the exchange names (and theirs in turn), what was done to them
+    since, a poll asked again once; nothing for a watched session's report."""
+    from assistants_conformance.outcomes import evidence_only
+    from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome
+
+    def ex(method: str, path: str, status: int = 200, answer: str = "", body: str = "") -> Exchange:
+        return Exchange(method, f"http://s.test/v1{path}", {}, body, status, {}, answer, len(answer), 1.0)
+
+    exchanges = [
+        ex("POST", "/assistants", answer='{"id": "asst_1", "object": "assistant"}'),  # 0
+        ex("GET", "/assistants?limit=1"),  # 1: names nothing
+        ex("POST", "/threads", answer='{"id": "thread_1", "object": "thread"}'),  # 2
+        ex("POST", "/threads/thread_1/runs", answer='{"id": "run_1"}', body='{"assistant_id": "asst_1"}'),  # 3
+        ex("GET", "/threads/thread_1/runs/run_1"),  # 4: a poll
+        ex("GET", "/threads/thread_1/runs/run_1"),  # 5: the same poll again
+        ex("POST", "/threads/thread_1/runs/run_1/cancel", status=400),  # 6: the failing one
+    ]
+    finding = Finding("cancel refused", exchange=6, examples=(6,))
+    check = CheckResult("RUN-CANCEL-001", "MUST", "runs", "r", Outcome.FAILED, findings=(finding,))
+    (judged,), shipped = evidence_only((check,), lambda i: exchanges[i] if i < len(exchanges) else None)
+    assert [e.url.split("/v1")[1] for e in shipped] == [
+        "/assistants",
+        "/threads",
+        "/threads/thread_1/runs",
+        "/threads/thread_1/runs/run_1",
+        "/threads/thread_1/runs/run_1/cancel",
+    ]
+    assert shipped[-1].needs == (0, 1, 2, 3)
+    assert judged.findings[0].exchange == 4
+    _, watched = evidence_only((check,), lambda i: exchanges[i] if i < len(exchanges) else None, replayable=False)
+    assert len(watched) == 1
+    assert watched[0].needs == ()

@@ -83,13 +83,15 @@ NOT_TRIGGERED = "not triggered: "
 
 
 def evidence_only(
-    checks: tuple[CheckResult, ...], exchange: Callable[[int], Exchange | None]
+    checks: tuple[CheckResult, ...], exchange: Callable[[int], Exchange | None], *, replayable: bool = True
 ) -> tuple[tuple[CheckResult, ...], tuple[Exchange, ...]]:
-    """Keep the exchanges findings point at (renumbered in order); the rest are counted in
-    coverage, not shipped: a 900-request run against a broken server stays a readable report."""
+    """Keep the exchanges findings point at (renumbered in order), and with `replayable` those
+    they need (a run keeps every exchange; a watched session only those findings point at, so
+    it has none to add); the rest are counted in coverage, not shipped: a 900-request run
+    against a broken server stays a readable report."""
     pointed = {i for c in checks for f in c.findings for i in (f.exchange, *f.examples) if i is not None}
     kept = {i: shown for i in pointed if (shown := exchange(i)) is not None}
-    needs = _needs(kept, exchange)
+    needs = _needs(kept, exchange) if replayable else {}
     for i in {j for wanted in needs.values() for j in wanted} - set(kept):
         if (shown := exchange(i)) is not None:
             kept[i] = shown

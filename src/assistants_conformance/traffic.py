@@ -471,7 +471,7 @@ class Traffic(Observations):
         not_here = {check.id: NOT_HERE for check in CATALOGUE.values() if not check.observable}
         server = outcomes(self, CATALOGUE, Profile(), not_here=not_here)
         client = outcomes(self.client, CLIENT, Profile(), table=CLIENT)
-        both, exchanges = evidence_only(server + client, self.exchange)
+        both, exchanges = evidence_only(server + client, self.exchange, replayable=False)
         server, client = both[: len(server)], both[len(server) :]
         operations = sum(1 for op in self.coverage if not op.endswith("(undocumented)"))
         verdict, reason = observed_verdict(server, self.count, operations)
