@@ -119,6 +119,7 @@ def test_colour_on_a_terminal_or_when_forced_never_in_a_pipe_or_with_no_color(
     assert "\x1b[" not in piped
     _, forced = cli(argv, capsys, FORCE_COLOR="1")
     assert "\x1b[31;1mNON-CONFORMANT\x1b[0m" in forced
+    assert "\x1b[31mfailed\x1b[0m: STREAM-FOLD-001" in forced  # the scenario it failed in, too
     _, refused = cli(argv, capsys, FORCE_COLOR="1", NO_COLOR="1")
     assert "\x1b[" not in refused
     assert Paint(False)("x", "red") == "x"

@@ -9,10 +9,14 @@ often and how they are drawn is decided here, so the runner never asks what the 
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from assistants_conformance.terminal import printable
+from assistants_conformance.terminal import Paint, colour_wanted, printable
+
+# A finished scenario's line: its name, then how it ended ("ok", "failed: …", "stopped: …").
+_ENDED = re.compile(r"^(  \S+\s+)(failed|errored|stopped|incomplete)\b")
 
 if TYPE_CHECKING:
     from rich.live import Live
@@ -26,6 +30,7 @@ class Progress:
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
+        self.paint = Paint(colour_wanted(out))
         self.began = time.monotonic()
         self.phase = ""
         self.detail = ""
@@ -34,7 +39,13 @@ class Progress:
         self._since = self.began
 
     def line(self, text: str) -> None:
-        print(printable(text), file=self.out, flush=True)
+        print(self.coloured(printable(text)), file=self.out, flush=True)
+
+    def coloured(self, text: str) -> str:
+        """A scenario that failed says so in red (the text is already printable: only our codes)."""
+        if not self.paint.on:
+            return text
+        return _ENDED.sub(lambda m: m.group(1) + self.paint(m.group(2), "red"), text, count=1)
 
     def update(self, phase: str, requests: int, failing: int, detail: str = "") -> None:
         now = time.monotonic()
@@ -76,7 +87,9 @@ class LiveProgress(Progress):
         self._live.start()
 
     def line(self, text: str) -> None:
-        self._live.console.print(printable(text), markup=False, highlight=False, soft_wrap=True)
+        from rich.text import Text
+
+        self._live.console.print(Text.from_ansi(self.coloured(printable(text))), highlight=False, soft_wrap=True)
 
     def update(self, phase: str, requests: int, failing: int, detail: str = "") -> None:
         if self._record(phase, requests, failing, detail):
