@@ -191,10 +191,11 @@ def _reference(options: Options, reference: bool, fault: str | None = None) -> I
         yield dataclasses.replace(options, base_url=BaseURL.parse(server.base_url), api_key=key)
 
 
-def _last_failed(args: argparse.Namespace, only: frozenset[str]) -> frozenset[str]:
-    """--last-failed: the checks that failed or errored in that report (within --only, if given)."""
+def _last_failed(args: argparse.Namespace, only: frozenset[str]) -> tuple[frozenset[str], int]:
+    """--last-failed: the checks that failed or errored in that report (within --only, if given),
+    and the seed to draw with (--seed, else that run's: the same generated requests again)."""
     if args.last_failed is None:
-        return only
+        return only, args.seed or 0
     from assistants_conformance.reporting import load_report
 
     report = load_report(args.last_failed)
@@ -206,7 +207,7 @@ def _last_failed(args: argparse.Namespace, only: frozenset[str]) -> frozenset[st
     chosen = failed & only if only else failed
     if not chosen:
         raise UsageError(f"--last-failed {args.last_failed}: none of the checks that failed there is in --only")
-    return chosen
+    return chosen, args.seed if args.seed is not None else int(report["seed"])
 
 
 def _numbers(args: argparse.Namespace) -> None:
@@ -255,6 +256,7 @@ def options_of(args: argparse.Namespace) -> Options:
     from assistants_conformance.runner import Options, selected
 
     _numbers(args)
+    only, seed = _last_failed(args, _ids(args.only, "--only"))
     base_url = _base_url(args)
     proxy, verify, transport_lines = _transport(args, base_url)
     options = Options(
@@ -266,9 +268,9 @@ def options_of(args: argparse.Namespace) -> Options:
         sweep=args.sweep,
         sweep_age=args.sweep_age,
         model=args.model,
-        only=_last_failed(args, _ids(args.only, "--only")),
+        only=only,
         skip=_ids(args.skip, "--skip"),
-        seed=args.seed,
+        seed=seed,
         max_examples=args.max_examples,
         timeout=args.timeout,
         budget_requests=args.budget_requests,

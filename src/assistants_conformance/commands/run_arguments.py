@@ -86,7 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="REPORT",
         help="judge only the checks that failed in that conformance.json (and what they need)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the property phase (default: 0)")
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed of the property phase (default: 0; with --last-failed, that run's)"
+    )
     parser.add_argument(
         "--max-examples",
         type=int,
