@@ -102,7 +102,7 @@ def _said(result: RunResult, wanted: str, out: TextIO) -> int:
         return 3
     if now.outcome is Outcome.PASSED:
         judged = ", ".join(f"{op} x{n}" for op, n in now.evidence.items())
-        print(f"FIXED: {wanted} passes now (judged on {judged})", file=out)
+        print(f"FIXED: {wanted} passes now (judged on {clip(judged, 160)})", file=out)
         return 0
     finding = now.findings[0]
     said = "STILL FAILS" if now.outcome is Outcome.FAILED else "STILL WARNS"
