@@ -221,6 +221,31 @@ def test_the_clients_own_mistakes_are_reported_apart_and_never_against_the_serve
     assert result.verdict is Verdict.CONFORMANT
 
 
+BETA = {"Authorization": f"Bearer {KEY}", "OpenAI-Beta": "assistants=v2"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "sent"),
+    [
+        ("CLIENT-JSON-001", {"method": "POST", "url": "/assistants", "content": b"{not json", "headers": BETA}),
+        ("CLIENT-BODY-001", {"method": "POST", "url": "/assistants", "json": {"model": 4}, "headers": BETA}),
+        ("CLIENT-QUERY-001", {"method": "GET", "url": "/assistants", "params": {"order": "up"}, "headers": BETA}),
+        ("CLIENT-BETA-001", {"method": "GET", "url": "/assistants", "headers": {"Authorization": f"Bearer {KEY}"}}),
+    ],
+)
+def test_each_client_rule_fails_alone_on_the_request_that_breaks_it(rule: str, sent: dict[str, Any]) -> None:
+    """Every rule of the client's is proven to fail: one broken request, that rule alone."""
+    with through() as (_, proxy, _server):
+        rest = {k: v for k, v in sent.items() if k not in ("method", "url")}
+        httpx.request(sent["method"], proxy.url + sent["url"], **rest)
+        result = proxy.stop()
+    broken = {c.id for c in result.client if c.outcome in (Outcome.FAILED, Outcome.WARNED)}
+    assert broken == {rule}
+    (check,) = [c for c in result.client if c.id == rule]
+    assert check.outcome is (Outcome.WARNED if rule == "CLIENT-BETA-001" else Outcome.FAILED)
+    assert result.verdict is not Verdict.NON_CONFORMANT  # the client's mistake is never the server's
+
+
 def test_the_key_never_reaches_a_report_the_har_or_the_log(tmp_path: Path) -> None:
     said: list[str] = []
     with through(faulty("null-tools"), har=tmp_path / "s.har", log=said.append) as (client, proxy, _):

@@ -12,7 +12,7 @@ from assistants_conformance.checks import CATALOGUE, Check, Level
 from assistants_conformance.findings import Group, normalise
 from assistants_conformance.observations import Observations
 from assistants_conformance.profile import Profile
-from assistants_conformance.results import CheckResult, Exchange, Finding, Outcome, Verdict
+from assistants_conformance.results import ANSWER_ID, CheckResult, Exchange, Finding, Outcome, Verdict
 
 
 def listed(ids: list[str], most: int = 8) -> str:
@@ -117,7 +117,6 @@ def evidence_only(
     return renumbered, shipped
 
 
-_ID_FIELD = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')
 _WORD = re.compile(r"[^/?&=\"'\s,:{}\[\]]+")
 
 
@@ -140,7 +139,7 @@ def _needs(pointed: Mapping[int, Exchange], exchange: Callable[[int], Exchange |
         for word in words & created.keys():
             touched.setdefault(word, []).append(j)
         if seen.method == "POST" and seen.status and 200 <= seen.status < 300:
-            for found in _ID_FIELD.findall(seen.response_body):
+            for found in ANSWER_ID.findall(seen.response_body):
                 if found not in words and found not in created:
                     created[found] = j
 
@@ -164,18 +163,7 @@ def _needs(pointed: Mapping[int, Exchange], exchange: Callable[[int], Exchange |
         steps = set(made) | {j for w in ids for j in touched.get(w, ()) if j < i}
         ordered: list[int] = []
         for j in sorted(steps):
-            shown = exchange(j)
-            before = exchange(ordered[-1]) if ordered else None
-            if (
-                shown is not None
-                and before is not None
-                and (shown.method, shown.url, shown.request_body)
-                == (
-                    before.method,
-                    before.url,
-                    before.request_body,
-                )
-            ):
+            if ordered and _sent(exchange(j)) == _sent(exchange(ordered[-1])):
                 continue  # a poll asked again: once is enough to replay
             ordered.append(j)
         if len(ordered) > MAX_STEPS:  # keep every create, and the steps nearest the request
@@ -185,6 +173,10 @@ def _needs(pointed: Mapping[int, Exchange], exchange: Callable[[int], Exchange |
 
 
 MAX_STEPS = 40  # a reproduction longer than this keeps its creates and the steps nearest the request
+
+
+def _sent(shown: Exchange | None) -> tuple[str, str, str] | None:
+    return None if shown is None else (shown.method, shown.url, shown.request_body)
 
 
 def _result(

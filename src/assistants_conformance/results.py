@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -14,6 +15,9 @@ from urllib.parse import quote, unquote, urlsplit
 REDACTED = "[redacted]"
 REDACTED_KEY = "[redacted: API key]"
 REDACTED_HEADER = "[redacted: --header]"
+# The ids an answer gives as `"id"` (a JSON object, or each event of a stream), in the order they
+# appear: what an exchange created, for the report's `needs` and for the reproductions built on it.
+ANSWER_ID = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')
 
 
 def secrets_of(base_url: str, api_key: str | None, header_values: Iterable[str]) -> list[str]:

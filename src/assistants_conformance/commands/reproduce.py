@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -38,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_reproduce(args: argparse.Namespace, out: TextIO) -> int:
-    from assistants_conformance.commands.run import _auth_header, _fault, _headers, _key, _reference
+    from assistants_conformance.commands.run import _auth_header, _fault, _headers, _key, _reference, on_purpose
     from assistants_conformance.reporting import load_report
     from assistants_conformance.runner import Options, run
     from assistants_conformance.stopping import Stop
@@ -73,8 +72,7 @@ def run_reproduce(args: argparse.Namespace, out: TextIO) -> int:
     print(f"{wanted} in {path}: {before['outcome']}" + _first(before), file=out)
     try:
         with Stop() as stop, _reference(options, args.reference, fault) as asked:
-            broken = f" (the bundled server, broken on purpose: --fault {fault})" if fault else ""
-            print(f"judging it again against {asked.base_url}{broken} …", file=out, flush=True)
+            print(f"judging it again against {asked.base_url}{on_purpose(fault)} …", file=out, flush=True)
             result = run(dataclasses.replace(asked, stop=stop))
     except TargetUnreachable as exc:
         if args.base_url or args.reference:
@@ -107,15 +105,15 @@ def _said(result: RunResult, wanted: str, out: TextIO) -> int:
     finding = now.findings[0]
     said = "STILL FAILS" if now.outcome is Outcome.FAILED else "STILL WARNS"
     print(f"{said}: {wanted}: {printable(finding.message)}", file=out)
-    report = json.loads(json.dumps(result.to_dict()))
     if finding.exchange is not None:
-        shown = report["exchanges"][finding.exchange]
+        exchanges = result.to_dict()["exchanges"]
+        shown = exchanges[finding.exchange]
         status = shown["status"] if shown["status"] is not None else shown["error"]
         print(f"  {shown['method']} {printable(shown['url'])} → {status}", file=out)
         if shown["request_body"]:
             print(f"  sent: {clip(printable(shown['request_body']), EXCERPT)}", file=out)
         print(f"  answered: {clip(printable(shown['response_body']), EXCERPT)}", file=out)
         print("  by hand (the key is read from $ASSISTANTS_API_KEY):", file=out)
-        for line in reproduction(report["exchanges"], finding.exchange).splitlines():
+        for line in reproduction(exchanges, finding.exchange).splitlines():
             print(f"    {printable(line)}", file=out)
     return 1

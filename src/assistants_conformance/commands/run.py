@@ -14,7 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from assistants_conformance.baseline import Gate, apply, load_baseline, write_baseline
 from assistants_conformance.checks import CATALOGUE
@@ -159,6 +159,11 @@ def _headers(values: list[str]) -> dict[str, str]:
     return out
 
 
+def on_purpose(fault: str | None) -> str:
+    """What the line naming the target adds when the bundled server is broken on purpose."""
+    return f" (the bundled server, broken on purpose: --fault {fault})" if fault else ""
+
+
 def _fault(args: argparse.Namespace) -> str | None:
     """--fault names a defect of the lab, served by --reference's server; checked at the door."""
     if args.fault is None:
@@ -299,8 +304,7 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
     # Signals end the run alike, and never cut the reports short (stopping.py).
     with Stop() as stop, _reference(given, args.reference, fault) as options:
         if not args.quiet:
-            broken = f" (the bundled server, broken on purpose: --fault {fault})" if fault else ""
-            print(f"checking {options.base_url}{broken} …", file=out, flush=True)
+            print(f"checking {options.base_url}{on_purpose(fault)} …", file=out, flush=True)
             for line in options.transport:
                 print(f"  {line}", file=out, flush=True)
         progress = for_terminal(out, quiet=args.quiet)
@@ -314,11 +318,12 @@ def run_command(args: argparse.Namespace, out: TextIO) -> int:
             gate, result = apply(result, entries, str(args.baseline))
         hidden = secrets_of("", options.api_key, (*options.headers.values(), *options.base_url.secrets))
         written = write_json(result, args.report_dir, secrets=hidden)
-    summarise(result, written, out, gate, quiet=args.quiet)
+    form = json.loads(written.read_text(encoding="utf-8"))  # the report as written, secrets scrubbed
+    summarise(result, written, out, gate, quiet=args.quiet, form=form)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from assistants_conformance.reporting.annotations import workflow_commands
 
-        for line in workflow_commands(json.loads(written.read_text(encoding="utf-8"))):
+        for line in workflow_commands(form):
             print(line, file=out)
     if args.write_baseline:
         count = write_baseline(result, args.write_baseline)
@@ -363,12 +368,13 @@ MESSAGE_WIDTH = 150  # a finding's message on the terminal: the whole one is in 
 _COLOURS = {"FAILED": "red", "ERRORED": "red", "WARNED": "yellow", "ACCEPTED": "dim"}
 
 
-def _check_lines(result: RunResult, out: TextIO, paint: Paint) -> None:
-    """One line per failing check; checks that share one cause under one FIX line naming them."""
+def _check_lines(result: RunResult, form: dict[str, Any], out: TextIO, paint: Paint) -> None:
+    """One line per failing check; checks that share one cause under one FIX line naming them
+    (read from the report's JSON form `form`, as every other view of the report is)."""
     from assistants_conformance.reporting.causes import shared_causes
 
     grouped: set[str] = set()
-    for cause in shared_causes(result.to_dict()):
+    for cause in shared_causes(form):
         fresh = [c for c in cause.checks if c not in grouped]
         if len(fresh) < 2:
             continue
@@ -413,10 +419,18 @@ def _resource_lines(result: RunResult, out: TextIO) -> None:
             print(f"    {printable(line)}", file=out)
 
 
-def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = None, *, quiet: bool = False) -> None:
+def summarise(
+    result: RunResult,
+    report: Path,
+    out: TextIO,
+    gate: Gate | None = None,
+    *,
+    quiet: bool = False,
+    form: dict[str, Any] | None = None,
+) -> None:
     """The run in a few lines; with a baseline the gate's decision leads the closing lines, and a
     check failing only with accepted findings says ACCEPTED, not FAILED. `quiet`: the verdict line
-    alone (and the gate's)."""
+    alone (and the gate's). `form`: the report's JSON form, when the caller has read it already."""
     paint = Paint(colour_wanted(out))
     counts = result.counts()
     if not quiet:
@@ -429,7 +443,7 @@ def summarise(result: RunResult, report: Path, out: TextIO, gate: Gate | None = 
         failing = Counter(c.category for c in result.checks if c.outcome in (Outcome.FAILED, Outcome.ERRORED))
         if failing:
             print("  failing by category: " + ", ".join(f"{k} {v}" for k, v in failing.most_common()), file=out)
-        _check_lines(result, out, paint)
+        _check_lines(result, form if form is not None else result.to_dict(), out, paint)
         slow = sorted(result.coverage.get("timings_ms", {}).items(), key=lambda kv: -kv[1])[:3]
         if slow:
             print("  slowest operations (median): " + ", ".join(f"{op} {ms:.0f} ms" for op, ms in slow), file=out)

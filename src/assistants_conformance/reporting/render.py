@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from assistants_conformance.errors import UsageError
 from assistants_conformance.reporting.causes import shared_causes
-from assistants_conformance.results import REDACTED, REDACTED_HEADER, REDACTED_KEY
+from assistants_conformance.results import ANSWER_ID, REDACTED, REDACTED_HEADER, REDACTED_KEY
 
 Report = dict[str, Any]
 KEY_PLACEHOLDER = "$ASSISTANTS_API_KEY"
@@ -111,7 +111,6 @@ def _quoted(text: str, names: dict[str, str]) -> str:
     return "".join(pieces) or "''"
 
 
-_IDS = re.compile(r'"id"\s*:\s*"([^"\\]{1,200})"')
 # Prints the K-th distinct "id" of an answer (JSON, or a stream's events), as the run's create did.
 _PICK = (
     "python3 -c 'import re,sys;q=chr(34);"
@@ -123,7 +122,7 @@ _OWNERS = ("assistant", "thread")  # deleting these deletes everything a replay 
 
 def _made(exchange: dict[str, Any]) -> list[str]:
     """The ids an answer gives as `"id"`, in order, but those its request named."""
-    return [i for i in dict.fromkeys(_IDS.findall(exchange["response_body"])) if i not in exchange["url"]]
+    return [i for i in dict.fromkeys(ANSWER_ID.findall(exchange["response_body"])) if i not in exchange["url"]]
 
 
 def _owner_kind(exchange: dict[str, Any], made: str) -> str | None:
@@ -144,7 +143,7 @@ def reproduction(exchanges: list[dict[str, Any]], index: int) -> str:
     lines = ["# what the request needs, made afresh (the run deleted its own), then the request"] if steps else []
     for step in [*steps, exchange]:
         later = " ".join(e["url"] + e["request_body"] for e in [*steps, exchange] if e is not step)
-        every = list(dict.fromkeys(_IDS.findall(step["response_body"])))  # as the picker counts them
+        every = list(dict.fromkeys(ANSWER_ID.findall(step["response_body"])))  # as the picker counts them
         caught = [
             (every.index(old), old)
             for old in _made(step)
